@@ -1,0 +1,404 @@
+#include "count_matrix.hpp"
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <unordered_set>
+
+namespace zimpute {
+namespace {
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\r')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\r')) s.remove_suffix(1);
+    return s;
+}
+
+std::string shorten(std::string_view s) {
+    return s.size() > 40 ? std::string(s.substr(0, 37)) + "..." : std::string(s);
+}
+
+// Walks the text line by line without copying it; line numbers are 1-based physical lines.
+class LineReader {
+public:
+    explicit LineReader(std::string_view text) : text_(text) {}
+    // Next non-blank line; false at the end.
+    bool next(std::string_view& line, long& number) {
+        while (pos_ < text_.size()) {
+            const std::size_t end = text_.find('\n', pos_);
+            const std::size_t stop = end == std::string_view::npos ? text_.size() : end;
+            std::string_view l = text_.substr(pos_, stop - pos_);
+            pos_ = stop + 1;
+            ++line_;
+            if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+            if (trim(l).empty()) continue;
+            line = l;
+            number = line_;
+            return true;
+        }
+        return false;
+    }
+
+private:
+    std::string_view text_;
+    std::size_t pos_ = 0;
+    long line_ = 0;
+};
+
+// Splits one line into fields. Quoted fields may hold the delimiter and "" escapes; their
+// unescaped text goes to `storage` (reserved up front so the views stay valid).
+void split_fields(std::string_view line, char delim, std::vector<std::string_view>& fields,
+                  std::vector<std::string>& storage, const std::string& source, long line_no) {
+    fields.clear();
+    storage.clear();
+    storage.reserve(line.size() / 2 + 1);
+    std::size_t i = 0;
+    for (;;) {
+        while (i < line.size() && line[i] == ' ') ++i;
+        if (i < line.size() && line[i] == '"') {
+            std::string value;
+            std::size_t j = i + 1;
+            bool closed = false;
+            while (j < line.size()) {
+                if (line[j] == '"') {
+                    if (j + 1 < line.size() && line[j + 1] == '"') {
+                        value += '"';
+                        j += 2;
+                        continue;
+                    }
+                    closed = true;
+                    ++j;
+                    break;
+                }
+                value += line[j++];
+            }
+            if (!closed)
+                throw InputError(source + ": line " + std::to_string(line_no) + ", column " +
+                                 std::to_string(fields.size() + 1) + ": unterminated quote");
+            while (j < line.size() && line[j] == ' ') ++j;
+            if (j < line.size() && line[j] != delim)
+                throw InputError(source + ": line " + std::to_string(line_no) + ", column " +
+                                 std::to_string(fields.size() + 1) + ": text after a closing quote");
+            storage.push_back(std::move(value));
+            fields.push_back(storage.back());
+            i = j;
+        } else {
+            const std::size_t end = line.find(delim, i);
+            const std::size_t stop = end == std::string_view::npos ? line.size() : end;
+            fields.push_back(trim(line.substr(i, stop - i)));
+            i = stop;
+        }
+        if (i >= line.size()) break;
+        ++i;  // skip the delimiter
+        if (i == line.size()) {  // a trailing delimiter ends with an empty field
+            fields.push_back(std::string_view());
+            break;
+        }
+    }
+}
+
+enum class Parsed { number, not_a_number };
+
+// Parses a decimal number. The digits-only fast path covers count files; anything else goes to
+// strtod on a small copy (fields are not NUL-terminated). Hex and partial parses are rejected.
+Parsed parse_number(std::string_view s, double& out) {
+    if (s.empty()) return Parsed::not_a_number;
+    std::uint64_t v = 0;
+    std::size_t i = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i < 18) v = v * 10 + static_cast<unsigned>(s[i++] - '0');
+    if (i == s.size()) {
+        out = static_cast<double>(v);
+        return Parsed::number;
+    }
+    if (s.size() > 63) return Parsed::not_a_number;
+    char buf[64];
+    for (std::size_t k = 0; k < s.size(); ++k) {
+        const char c = s[k];
+        if (c == 'x' || c == 'X') return Parsed::not_a_number;
+        buf[k] = c;
+    }
+    buf[s.size()] = '\0';
+    char* end = nullptr;
+    out = std::strtod(buf, &end);
+    if (end == buf || static_cast<std::size_t>(end - buf) != s.size()) return Parsed::not_a_number;
+    return Parsed::number;
+}
+
+char detect_delimiter(std::string_view header) {
+    const char candidates[] = {',', '\t', ';'};
+    char best = ',';
+    long best_count = 0;
+    for (char c : candidates) {
+        long count = 0;
+        bool quoted = false;
+        for (char ch : header) {
+            if (ch == '"') quoted = !quoted;
+            else if (ch == c && !quoted) ++count;
+        }
+        if (count > best_count) {
+            best = c;
+            best_count = count;
+        }
+    }
+    return best;
+}
+
+std::string describe_delimiter(char d) { return d == '\t' ? "tab" : d == ';' ? "semicolon" : "comma"; }
+
+void warn_duplicates(const std::vector<std::string>& names, const char* what, std::vector<std::string>& warnings) {
+    std::unordered_set<std::string> seen;
+    for (const auto& n : names)
+        if (!seen.insert(n).second) {
+            warnings.push_back(std::string("duplicate ") + what + " name '" + shorten(n) + "' (first duplicate shown)");
+            return;
+        }
+}
+
+}  // namespace
+
+CountMatrix read_counts(std::string_view text, const ReadOptions& options) {
+    const std::string& src = options.source;
+    if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+
+    LineReader lines(text);
+    std::string_view line;
+    long line_no = 0;
+    if (!lines.next(line, line_no)) throw InputError(src + ": the file is empty");
+
+    CountMatrix m;
+    m.cells_in_rows = options.cells_in_rows;
+    m.delimiter = options.delimiter ? options.delimiter : detect_delimiter(line);
+    const char delim = m.delimiter;
+
+    std::vector<std::string_view> fields;
+    std::vector<std::string> storage;
+    split_fields(line, delim, fields, storage, src, line_no);
+    std::vector<std::string> header(fields.begin(), fields.end());
+    const long header_line = line_no;
+
+    if (!lines.next(line, line_no))
+        throw InputError(src + ": no data rows after the header (line " + std::to_string(header_line) + ")");
+    split_fields(line, delim, fields, storage, src, line_no);
+
+    // Decide whether the first column holds row names: an empty corner (R), one field more than
+    // the header (header without corner), or a non-numeric first field under a named corner.
+    const std::size_t h = header.size(), k = fields.size();
+    double probe = 0;
+    bool index_col = false, header_has_corner = true;
+    if (k == h + 1) {
+        index_col = true;
+        header_has_corner = false;
+    } else if (k == h && h > 1 && (header[0].empty() || parse_number(fields[0], probe) == Parsed::not_a_number)) {
+        index_col = true;
+    } else if (k != h) {
+        throw InputError(src + ": line " + std::to_string(line_no) + ": expected " + std::to_string(h) +
+                         " fields (as in the header, " + describe_delimiter(delim) + "-separated), found " +
+                         std::to_string(k));
+    }
+    m.has_row_names = index_col;
+    if (index_col && header_has_corner) m.corner = header[0];
+    const std::size_t first_value = index_col ? 1 : 0;
+    const std::size_t n_fields = index_col && !header_has_corner ? h + 1 : h;
+    const std::size_t n_cols = n_fields - first_value;
+    std::vector<std::string> col_names(header.begin() + (header_has_corner ? first_value : 0), header.end());
+
+    // One pass over all rows. A column of text only (no number, no empty field) is metadata,
+    // e.g. 'group'; any other non-numeric entry is an error at that entry.
+    std::vector<float> values;  // row-major rows x n_cols
+    values.reserve(static_cast<std::size_t>(text.size() / 2));
+    std::vector<std::string> row_names;
+    std::vector<long> numeric_in_col(n_cols, 0), text_in_col(n_cols, 0), bad_line(n_cols, 0);
+    std::vector<std::string> bad_text(n_cols);
+    long non_integer = 0, non_integer_line = 0;
+    std::size_t non_integer_col = 0;
+    std::string non_integer_text;
+    bool first_row = true;
+    do {
+        if (!first_row) split_fields(line, delim, fields, storage, src, line_no);
+        first_row = false;
+        if (fields.size() != n_fields)
+            throw InputError(src + ": line " + std::to_string(line_no) + ": expected " + std::to_string(n_fields) +
+                             " fields (as in the header, " + describe_delimiter(delim) + "-separated), found " +
+                             std::to_string(fields.size()));
+        if (index_col) row_names.emplace_back(fields[0]);
+        for (std::size_t c = 0; c < n_cols; ++c) {
+            const std::string_view f = fields[first_value + c];
+            double v = 0;
+            if (parse_number(f, v) == Parsed::not_a_number) {
+                if (!f.empty()) ++text_in_col[c];
+                if (bad_line[c] == 0) {
+                    bad_line[c] = line_no;
+                    bad_text[c] = shorten(f);
+                }
+                values.push_back(0.0f);
+                continue;
+            }
+            if (!std::isfinite(v) || v < 0 || v > 3.0e38) {
+                const std::string where =
+                    src + ": line " + std::to_string(line_no) + ", column " + std::to_string(first_value + c + 1);
+                if (!std::isfinite(v)) throw InputError(where + ": expected a finite count, found '" + shorten(f) + "'");
+                if (v < 0) throw InputError(where + ": expected a non-negative count, found '" + shorten(f) + "'");
+                throw InputError(where + ": value too large for single precision: '" + shorten(f) + "'");
+            }
+            if (v != std::floor(v) && non_integer++ == 0) {
+                non_integer_line = line_no;
+                non_integer_col = first_value + c + 1;
+                non_integer_text = shorten(f);
+            }
+            ++numeric_in_col[c];
+            values.push_back(static_cast<float>(v));
+        }
+    } while (lines.next(line, line_no));
+    const std::size_t n_rows = values.size() / (n_cols ? n_cols : 1);
+
+    std::vector<std::size_t> keep;
+    std::vector<std::string> skipped;
+    for (std::size_t c = 0; c < n_cols; ++c) {
+        if (numeric_in_col[c] == 0 && text_in_col[c] == static_cast<long>(n_rows)) {
+            skipped.push_back("'" + shorten(col_names[c]) + "'");
+            continue;
+        }
+        if (bad_line[c] != 0)
+            throw InputError(src + ": line " + std::to_string(bad_line[c]) + ", column " +
+                             std::to_string(first_value + c + 1) + ": expected a non-negative number, found '" +
+                             bad_text[c] + "'");
+        keep.push_back(c);
+    }
+    if (!skipped.empty()) {
+        std::string list;
+        for (const auto& s : skipped) list += (list.empty() ? "" : ", ") + s;
+        m.warnings.push_back("skipped non-numeric column" + std::string(skipped.size() > 1 ? "s " : " ") + list);
+    }
+    if (keep.empty()) throw InputError(src + ": no numeric columns");
+    if (non_integer > 0)
+        m.warnings.push_back(std::to_string(non_integer) + " value" + (non_integer > 1 ? "s are" : " is") +
+                             " not an integer (first at line " + std::to_string(non_integer_line) + ", column " +
+                             std::to_string(non_integer_col) + ": '" + non_integer_text +
+                             "'); counts are expected, values are used as given");
+
+    std::vector<std::string> kept_names;
+    for (std::size_t c : keep) kept_names.push_back(col_names[c]);
+    if (!index_col)
+        for (std::size_t r = 0; r < n_rows; ++r) row_names.push_back((m.cells_in_rows ? "Cell" : "Gene") + std::to_string(r + 1));
+
+    // Rows of the file become genes (default) or cells (cells_in_rows).
+    const Eigen::Index rows = static_cast<Eigen::Index>(n_rows), cols = static_cast<Eigen::Index>(keep.size());
+    if (!m.cells_in_rows) {
+        m.counts.resize(rows, cols);
+        for (Eigen::Index j = 0; j < cols; ++j)
+            for (Eigen::Index i = 0; i < rows; ++i) m.counts(i, j) = values[i * n_cols + keep[j]];
+        m.genes = std::move(row_names);
+        m.cells = std::move(kept_names);
+    } else {
+        m.counts.resize(cols, rows);
+        for (Eigen::Index i = 0; i < rows; ++i)
+            for (Eigen::Index j = 0; j < cols; ++j) m.counts(j, i) = values[i * n_cols + keep[j]];
+        m.genes = std::move(kept_names);
+        m.cells = std::move(row_names);
+    }
+    if (!header_has_corner) m.corner.clear();
+    m.header_has_corner = header_has_corner;
+    warn_duplicates(m.cells, "cell", m.warnings);
+    warn_duplicates(m.genes, "gene", m.warnings);
+    return m;
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw InputError("cannot open '" + path + "': " + std::strerror(errno));
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+CountMatrix read_counts_file(const std::string& path, ReadOptions options) {
+    if (options.source == "input") options.source = path;
+    const std::string text = read_file(path);
+    return read_counts(text, options);
+}
+
+namespace {
+
+void append_label(std::string& out, const std::string& s, char delim) {
+    if (s.find(delim) == std::string::npos && s.find('"') == std::string::npos && s.find('\n') == std::string::npos) {
+        out += s;
+        return;
+    }
+    out += '"';
+    for (char c : s) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    out += '"';
+}
+
+void append_value(std::string& out, float v) {
+    char buf[32];
+    if (v == std::floor(v) && std::fabs(v) < 1e15f) {
+        const auto r = std::to_chars(buf, buf + sizeof buf, static_cast<long long>(v));
+        out.append(buf, r.ptr);
+    } else {
+        const int n = std::snprintf(buf, sizeof buf, "%.7g", static_cast<double>(v));
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+}
+
+}  // namespace
+
+std::string write_counts(const CountMatrix& layout, const Eigen::MatrixXf& values) {
+    if (values.rows() != layout.n_genes() || values.cols() != layout.n_cells())
+        throw std::invalid_argument("write_counts: values are " + std::to_string(values.rows()) + "x" +
+                                    std::to_string(values.cols()) + ", layout is " + std::to_string(layout.n_genes()) +
+                                    "x" + std::to_string(layout.n_cells()));
+    const char d = layout.delimiter;
+    const auto& col_labels = layout.cells_in_rows ? layout.genes : layout.cells;
+    const auto& row_labels = layout.cells_in_rows ? layout.cells : layout.genes;
+    const Eigen::Index n_rows = layout.cells_in_rows ? values.cols() : values.rows();
+    const Eigen::Index n_cols = layout.cells_in_rows ? values.rows() : values.cols();
+
+    std::string out;
+    out.reserve(static_cast<std::size_t>(values.size()) * 3 + 64);
+    bool first = true;
+    if (layout.has_row_names && layout.header_has_corner) {
+        append_label(out, layout.corner, d);
+        first = false;
+    }
+    for (const auto& name : col_labels) {
+        if (!first) out += d;
+        append_label(out, name, d);
+        first = false;
+    }
+    out += '\n';
+    for (Eigen::Index r = 0; r < n_rows; ++r) {
+        if (layout.has_row_names) {
+            append_label(out, row_labels[static_cast<std::size_t>(r)], d);
+            out += d;
+        }
+        for (Eigen::Index c = 0; c < n_cols; ++c) {
+            if (c) out += d;
+            append_value(out, layout.cells_in_rows ? values(c, r) : values(r, c));
+        }
+        out += '\n';
+    }
+    return out;
+}
+
+void write_file_atomic(const std::string& path, std::string_view content) {
+    const std::string tmp = path + ".zimpute-tmp";
+    std::FILE* f = std::fopen(tmp.c_str(), "wb");
+    if (!f) throw std::runtime_error("cannot write '" + path + "': " + std::strerror(errno));
+    const bool ok = std::fwrite(content.data(), 1, content.size(), f) == content.size();
+    const bool closed = std::fclose(f) == 0;
+    if (!ok || !closed || std::rename(tmp.c_str(), path.c_str()) != 0) {
+        const std::string why = std::strerror(errno);
+        std::remove(tmp.c_str());
+        throw std::runtime_error("cannot write '" + path + "': " + why);
+    }
+}
+
+}  // namespace zimpute

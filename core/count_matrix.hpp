@@ -1,0 +1,65 @@
+// Count matrix reading and writing: delimited text in, genes x cells float matrix out, and back
+// again with the input's own labels, delimiter and orientation.
+#pragma once
+
+#include <Eigen/Core>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace zimpute {
+
+/// Bad input: the message names the source, line and column and what was found.
+class InputError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct ReadOptions {
+    /// Cells are rows and genes are columns (transposed on read). Default: genes in rows, as the
+    /// course's test_data.csv and DCA.
+    bool cells_in_rows = false;
+    /// Field delimiter; 0 detects it from the header line among ',', '\t' and ';'.
+    char delimiter = 0;
+    /// Name of the input used in messages (a file name).
+    std::string source = "input";
+};
+
+/// A count matrix with what is needed to write results in the input's own layout.
+struct CountMatrix {
+    Eigen::MatrixXf counts;          ///< genes x cells, column-major (a batch of cells is a block of columns)
+    std::vector<std::string> genes;  ///< gene names; generated "Gene1.." when the file has none
+    std::vector<std::string> cells;  ///< cell names from the header (or from the index column if cells are rows)
+    bool has_row_names = false;      ///< the file had an index column (gene or cell names)
+    std::string corner;              ///< text of the header's first cell when there is an index column
+    bool header_has_corner = true;   ///< false when the header has one field less than the rows
+    bool cells_in_rows = false;      ///< orientation of the file
+    char delimiter = ',';
+    std::vector<std::string> warnings;  ///< skipped metadata columns, non-integer values, duplicates
+
+    Eigen::Index n_genes() const { return counts.rows(); }
+    Eigen::Index n_cells() const { return counts.cols(); }
+};
+
+/// Parses delimited text. Accepts a UTF-8 BOM, CRLF, quoted names, an index column (named,
+/// R-style empty corner, or absent from the header) and skips non-numeric metadata columns with a
+/// warning. Throws InputError for ragged rows, non-numeric, negative or non-finite values, and
+/// empty input.
+CountMatrix read_counts(std::string_view text, const ReadOptions& options = {});
+
+/// Reads a whole file and parses it (source defaults to the path).
+CountMatrix read_counts_file(const std::string& path, ReadOptions options = {});
+
+/// Formats `values` (genes x cells, same shape as layout.counts) with layout's labels, delimiter
+/// and orientation. Integral values are written without decimals, others with 7 significant digits.
+std::string write_counts(const CountMatrix& layout, const Eigen::MatrixXf& values);
+
+/// Writes text to path through a temporary file and a rename, so a failure never leaves a
+/// partial output file behind.
+void write_file_atomic(const std::string& path, std::string_view content);
+
+/// Reads a whole file into a string; throws InputError naming the path if it cannot.
+std::string read_file(const std::string& path);
+
+}  // namespace zimpute

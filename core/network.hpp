@@ -1,0 +1,104 @@
+// The DCA autoencoder: Dense[BN]ReLU hidden layers (default 64-32-64) and output heads
+// mu (exp, clipped, times size factor), pi (sigmoid), theta (softplus or exp, clipped).
+//
+// All trainable parameters live in one flat vector; each layer reads them through Eigen::Map
+// views at fixed offsets, and the gradients use the same layout, so the optimizer is one loop.
+// Workspaces are sized for the largest batch once; a batch never allocates.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "layers.hpp"
+#include "zinb_loss.hpp"
+
+namespace zimpute {
+
+enum class ThetaActivation { softplus, exp };
+enum class Dispersion {
+    cell_gene,  ///< DCA "conddisp": a theta head, one value per cell and gene
+    gene        ///< one trainable theta per gene
+};
+
+struct NetworkOptions {
+    std::vector<int> hidden = {64, 32, 64};  ///< hidden layer widths; the middle one is the latent
+    bool batchnorm = true;
+    // Per gene by default: with a theta per cell and gene the model can explain dropout zeros as
+    // overdispersion, which shrinks P(dropout | 0) and the posterior imputation (README "Defaults").
+    Dispersion dispersion = Dispersion::gene;
+    ThetaActivation theta_activation = ThetaActivation::softplus;  ///< DCA's DispAct
+    bool zero_inflated = true;     ///< pi head; false for the NB loss
+    bool size_factor_mean = true;  ///< mu multiplied by the cell's size factor (DCA)
+    double bn_momentum = 0.99;     ///< running statistics: r = m r + (1 - m) batch (Keras)
+    double bn_eps = 1e-3;
+};
+
+ThetaActivation parse_theta_activation(const std::string& s);
+Dispersion parse_dispersion(const std::string& s);
+
+template <typename T>
+class Network {
+public:
+    Network(Eigen::Index n_genes, NetworkOptions options, std::uint64_t seed, Eigen::Index max_batch);
+
+    /// Forward pass over b cells stored as consecutive columns: x (G x b), sf (b).
+    /// training: batch statistics in BN and running statistics updated; else running statistics.
+    void forward(const T* x, const T* sf, Eigen::Index b, bool training);
+    /// Mean loss of the last forward against counts y (G x b) with lgamma(y+1) precomputed, and
+    /// its gradient w.r.t. the head pre-activations (kept for backward). NaN if nothing counted.
+    double loss_and_head_gradient(const T* y, const T* lgy1, Eigen::Index b, const LossOptions& loss,
+                                  Eigen::Index* used = nullptr);
+    /// Gradients of that loss w.r.t. every parameter into `grads` (overwritten).
+    void backward(Eigen::Index b);
+
+    /// Outputs of the last forward, G x b each (pi is all zero without zero inflation).
+    auto mu(Eigen::Index b) const { return out_.block(0, 0, genes_, b); }
+    auto pi(Eigen::Index b) const { return out_.block(pi_row_, 0, genes_, b); }
+    auto theta(Eigen::Index b) const { return out_.block(theta_row_, 0, genes_, b); }
+    /// Activations of the middle hidden layer (latent x b).
+    auto latent(Eigen::Index b) const { return hidden_[latent_].a.leftCols(b); }
+
+    Eigen::Index n_genes() const { return genes_; }
+    Eigen::Index max_batch() const { return max_batch_; }
+    const NetworkOptions& options() const { return options_; }
+
+    Vec<T> params;        ///< every trainable parameter, flat
+    Vec<T> grads;         ///< same layout as params
+    Vec<T> running_mean;  ///< BN running statistics of all hidden layers, concatenated
+    Vec<T> running_var;
+
+    struct DenseOffsets {
+        Eigen::Index in, out, w, b, gamma, beta, stats;  // gamma/beta/stats are -1 without BN
+    };
+    const std::vector<DenseOffsets>& layers() const { return layout_; }
+    const DenseOffsets& head() const { return head_layout_; }
+    Eigen::Index theta_param_offset() const { return theta_param_; }  ///< -1 unless per-gene dispersion
+
+private:
+    struct Hidden {
+        Mat<T> zhat;  // o x max_batch: pre-activation, normalized in place with BN
+        Mat<T> a;     // o x max_batch: ReLU output
+        Vec<T> mean, invstd;
+    };
+    MatMap<T> weight(Vec<T>& v, const DenseOffsets& l) { return MatMap<T>(v.data() + l.w, l.out, l.in); }
+    VecMap<T> slice(Vec<T>& v, Eigen::Index off, Eigen::Index n) { return VecMap<T>(v.data() + off, n); }
+
+    NetworkOptions options_;
+    Eigen::Index genes_, max_batch_, latent_;
+    Eigen::Index head_rows_;  // rows produced by the head Dense layer
+    Eigen::Index pi_row_, theta_row_, theta_param_ = -1;
+    std::vector<DenseOffsets> layout_;
+    DenseOffsets head_layout_{};
+    std::vector<Hidden> hidden_;
+    Mat<T> pre_;   // (G * heads) x max_batch: head pre-activations
+    Mat<T> out_;   // same shape: mu, pi, theta after activation
+    Mat<T> dpre_;  // same shape: dL/d pre-activation
+    Mat<T> da_, db_;  // ping-pong buffers for dL/d(hidden activation)
+    const T* last_x_ = nullptr;  // input of the last forward (G x b), read by backward
+};
+
+extern template class Network<float>;
+extern template class Network<double>;
+
+}  // namespace zimpute

@@ -1,0 +1,140 @@
+#include "session.hpp"
+
+#include <cmath>
+#include <sstream>
+
+namespace zimpute {
+namespace {
+
+bool genes_named(const CountMatrix& m) { return m.cells_in_rows || m.has_row_names; }
+
+// The data's counts with rows in the model's gene order.
+Eigen::MatrixXf rows_in_model_order(const Eigen::MatrixXf& counts, const std::vector<Eigen::Index>& map) {
+    Eigen::MatrixXf out(static_cast<Eigen::Index>(map.size()), counts.cols());
+    for (std::size_t i = 0; i < map.size(); ++i) out.row(static_cast<Eigen::Index>(i)) = counts.row(map[i]);
+    return out;
+}
+
+}  // namespace
+
+const CountMatrix& Session::load_data(std::string_view text, const ReadOptions& options) {
+    data_ = read_counts(text, options);
+    truth_.reset();
+    model_.reset();
+    trainer_.reset();
+    prepared_.reset();
+    prediction_.reset();
+    imputed_.reset();
+    return *data_;
+}
+
+void Session::load_truth(std::string_view text, const ReadOptions& options) {
+    if (!data_) throw std::logic_error("load the data before the truth");
+    ReadOptions o = options;
+    o.cells_in_rows = data_->cells_in_rows;
+    const CountMatrix t = read_counts(text, o);
+    truth_ = align_truth(*data_, t);
+}
+
+void Session::load_model(std::string_view bytes, const std::string& source) {
+    if (!data_) throw std::logic_error("load the data before the model");
+    Model m = zimpute::load_model(bytes, source, &model_genes_named_);
+    gene_map_ = match_model_genes(m, model_genes_named_, *data_);
+    trainer_.reset();
+    prepared_ = std::make_unique<Preprocessed>(apply_preprocess(m.prep, rows_in_model_order(data_->counts, gene_map_)));
+    model_ = std::move(m);
+    settings_ = model_->settings;
+    prediction_.reset();
+    imputed_.reset();
+}
+
+Trainer& Session::start_training() {
+    if (!data_) throw std::logic_error("load the data before training");
+    trainer_.reset();
+    model_ = create_model(*data_, settings_);
+    model_genes_named_ = genes_named(*data_);
+    gene_map_.resize(static_cast<std::size_t>(data_->n_genes()));
+    for (std::size_t i = 0; i < gene_map_.size(); ++i) gene_map_[i] = static_cast<Eigen::Index>(i);
+    prepared_ = std::make_unique<Preprocessed>(apply_preprocess(model_->prep, data_->counts));
+    trainer_ = std::make_unique<Trainer>(*model_, *prepared_);
+    prediction_.reset();
+    imputed_.reset();
+    return *trainer_;
+}
+
+void Session::impute() {
+    if (!model_ || !prepared_) throw std::logic_error("train or load a model before imputing");
+    const Prediction in_model_order = predict(*model_, *prepared_, model_->prep.n_genes_total, data_->n_cells());
+    // Back to the data's gene order; genes the model does not know keep their observed counts.
+    Prediction p;
+    p.pi = Eigen::MatrixXf::Zero(data_->n_genes(), data_->n_cells());
+    p.mu = p.pi;
+    p.theta = p.pi;
+    p.latent = in_model_order.latent;
+    for (std::size_t i = 0; i < gene_map_.size(); ++i) {
+        const auto r = static_cast<Eigen::Index>(i);
+        p.pi.row(gene_map_[i]) = in_model_order.pi.row(r);
+        p.mu.row(gene_map_[i]) = in_model_order.mu.row(r);
+        p.theta.row(gene_map_[i]) = in_model_order.theta.row(r);
+    }
+    imputed_ = zimpute::impute(data_->counts, p, model_->settings.rule);
+    prediction_ = std::move(p);
+}
+
+const CountMatrix& Session::data() const {
+    if (!data_) throw std::logic_error("no data loaded");
+    return *data_;
+}
+const Eigen::MatrixXf& Session::imputed() const {
+    if (!imputed_) throw std::logic_error("nothing imputed yet");
+    return *imputed_;
+}
+const Prediction& Session::prediction() const {
+    if (!prediction_) throw std::logic_error("nothing imputed yet");
+    return *prediction_;
+}
+
+Metrics Session::metrics() const {
+    if (!truth_) throw std::logic_error("no truth loaded");
+    return compute_metrics(data_->counts, imputed(), *truth_);
+}
+
+std::string Session::report_json() const {
+    std::ostringstream os;
+    os << "\"settings\":{";
+    const Settings& s = model_ ? model_->settings : settings_;
+    bool first = true;
+    for (const auto& d : option_docs()) {
+        os << (first ? "" : ",") << '"' << d.key << "\":\"" << get_option(s, d.key) << '"';
+        first = false;
+    }
+    os << "},\"genes\":" << data().n_genes() << ",\"cells\":" << data().n_cells();
+    if (trainer_) {
+        os << ",\"epochs\":" << trainer_->epoch() << ",\"stop_reason\":\"" << to_string(trainer_->stop_reason())
+           << "\",\"train_seconds\":" << trainer_->train_seconds() << ",\"recoveries\":" << trainer_->recoveries();
+        if (!trainer_->history().empty()) {
+            const double l = trainer_->history().back().train_loss, v = trainer_->history().back().val_loss;
+            os << ",\"final_train_loss\":" << l;
+            if (std::isfinite(v)) os << ",\"final_val_loss\":" << v;
+        }
+    }
+    if (!truth_) return "{" + os.str() + "}";
+    return metrics_json(metrics(), os.str());
+}
+
+std::string Session::result_csv() const { return write_counts(data(), imputed()); }
+
+std::string Session::matrix_csv(const std::string& which) const {
+    const Prediction& p = prediction();
+    if (which == "pi") return write_counts(data(), p.pi);
+    if (which == "mu") return write_counts(data(), p.mu);
+    if (which == "theta") return write_counts(data(), p.theta);
+    throw std::invalid_argument("matrix must be pi, mu or theta, not '" + which + "'");
+}
+
+std::string Session::model_bytes() const {
+    if (!model_) throw std::logic_error("no model to save");
+    return save_model(*model_, model_genes_named_);
+}
+
+}  // namespace zimpute

@@ -1,0 +1,66 @@
+// One imputation job from input text to output text: what the CLI and the wasm binding share.
+// load_data -> [load_truth] -> start_training + step... (or load_model) -> impute -> outputs.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "count_matrix.hpp"
+#include "impute.hpp"
+#include "metrics.hpp"
+#include "model_io.hpp"
+#include "trainer.hpp"
+
+namespace zimpute {
+
+class Session {
+public:
+    explicit Session(Settings settings = {}) : settings_(std::move(settings)) {}
+
+    Settings& settings() { return settings_; }
+
+    /// Parses the data; drops any previous model, truth and results.
+    const CountMatrix& load_data(std::string_view text, const ReadOptions& options);
+    /// Parses a truth matrix and matches it to the data's labels (InputError if it cannot).
+    void load_truth(std::string_view text, const ReadOptions& options);
+    /// Loads a saved model to impute the data without training (InputError if genes differ).
+    void load_model(std::string_view bytes, const std::string& source);
+
+    /// Fits preprocessing, builds the network with the current settings, prepares a trainer.
+    Trainer& start_training();
+    Trainer* trainer() { return trainer_.get(); }
+
+    /// Predicts with the model (trained or loaded) and applies the imputation rule.
+    void impute();
+
+    bool has_data() const { return data_.has_value(); }
+    bool has_truth() const { return truth_.has_value(); }
+    bool has_model() const { return model_.has_value(); }
+    bool has_result() const { return imputed_.has_value(); }
+    const CountMatrix& data() const;
+    const Eigen::MatrixXf& imputed() const;
+    const Prediction& prediction() const;
+    Metrics metrics() const;  ///< needs a truth and a result
+    /// Metrics (if a truth is loaded) plus the settings and a training summary, as JSON.
+    std::string report_json() const;
+
+    std::string result_csv() const;                       ///< imputed counts, input layout
+    std::string matrix_csv(const std::string& which) const;  ///< "pi", "mu" or "theta"
+    std::string model_bytes() const;
+
+private:
+    Settings settings_;
+    std::optional<CountMatrix> data_;
+    std::optional<Eigen::MatrixXf> truth_;
+    std::optional<Model> model_;
+    bool model_genes_named_ = false;
+    std::vector<Eigen::Index> gene_map_;  // data gene index for each model gene
+    std::unique_ptr<Preprocessed> prepared_;
+    std::unique_ptr<Trainer> trainer_;
+    std::optional<Prediction> prediction_;
+    std::optional<Eigen::MatrixXf> imputed_;
+};
+
+}  // namespace zimpute

@@ -1,0 +1,205 @@
+#include "settings.hpp"
+
+#include <cmath>
+#include <functional>
+#include <sstream>
+#include <stdexcept>
+
+namespace zimpute {
+
+ImputeRule parse_impute_rule(const std::string& s) {
+    if (s == "seed") return ImputeRule::seed;
+    if (s == "mean") return ImputeRule::mean;
+    if (s == "posterior") return ImputeRule::posterior;
+    throw std::invalid_argument("rule must be seed, mean or posterior, not '" + s + "'");
+}
+std::string to_string(ImputeRule r) {
+    return r == ImputeRule::seed ? "seed" : r == ImputeRule::mean ? "mean" : "posterior";
+}
+
+namespace {
+
+double parse_double(const std::string& key, const std::string& v, double lo, double hi) {
+    std::size_t used = 0;
+    double d = 0;
+    try {
+        d = std::stod(v, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used != v.size() || v.empty() || !std::isfinite(d) || d < lo || d > hi) {
+        std::ostringstream os;
+        os << "option '" << key << "' expects a number in [" << lo << ", " << hi << "], got '" << v << "'";
+        throw std::invalid_argument(os.str());
+    }
+    return d;
+}
+
+int parse_int(const std::string& key, const std::string& v, int lo, int hi) {
+    const double d = parse_double(key, v, lo, hi);
+    if (d != std::floor(d))
+        throw std::invalid_argument("option '" + key + "' expects a whole number, got '" + v + "'");
+    return static_cast<int>(d);
+}
+
+bool parse_bool(const std::string& key, const std::string& v) {
+    if (v == "true" || v == "1" || v == "on" || v == "yes") return true;
+    if (v == "false" || v == "0" || v == "off" || v == "no") return false;
+    throw std::invalid_argument("option '" + key + "' expects true or false, got '" + v + "'");
+}
+
+std::string fmt(double d) {
+    std::ostringstream os;
+    os << d;
+    return os.str();
+}
+
+std::string join_ints(const std::vector<int>& v) {
+    std::string s;
+    for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+    return s;
+}
+
+std::vector<int> parse_hidden(const std::string& v) {
+    std::vector<int> out;
+    std::stringstream ss(v);
+    std::string part;
+    while (std::getline(ss, part, ',')) out.push_back(parse_int("hidden", part, 1, 4096));
+    if (out.empty()) throw std::invalid_argument("option 'hidden' expects widths like 64,32,64");
+    return out;
+}
+
+struct Entry {
+    const char* key;
+    const char* help;
+    std::function<void(Settings&, const std::string&)> set;
+    std::function<std::string(const Settings&)> get;
+};
+
+const std::vector<Entry>& entries() {
+    static const std::vector<Entry> table = {
+        {"epochs", "maximum training epochs (1-100000)",
+         [](Settings& s, const std::string& v) { s.train.epochs = parse_int("epochs", v, 1, 100000); },
+         [](const Settings& s) { return std::to_string(s.train.epochs); }},
+        {"batch-size", "cells per minibatch (1-65536)",
+         [](Settings& s, const std::string& v) { s.train.batch_size = parse_int("batch-size", v, 1, 65536); },
+         [](const Settings& s) { return std::to_string(s.train.batch_size); }},
+        {"learning-rate", "optimizer learning rate",
+         [](Settings& s, const std::string& v) { s.train.optimizer.learning_rate = parse_double("learning-rate", v, 1e-8, 10); },
+         [](const Settings& s) { return fmt(s.train.optimizer.learning_rate); }},
+        {"optimizer", "adam or rmsprop",
+         [](Settings& s, const std::string& v) { s.train.optimizer.kind = parse_optimizer_kind(v); },
+         [](const Settings& s) { return to_string(s.train.optimizer.kind); }},
+        {"weight-decay", "decoupled weight decay (0 = off)",
+         [](Settings& s, const std::string& v) { s.train.optimizer.weight_decay = parse_double("weight-decay", v, 0, 1); },
+         [](const Settings& s) { return fmt(s.train.optimizer.weight_decay); }},
+        {"clip-norm", "clip the gradient to this global L2 norm (0 = off)",
+         [](Settings& s, const std::string& v) { s.train.optimizer.clip_norm = parse_double("clip-norm", v, 0, 1e9); },
+         [](const Settings& s) { return fmt(s.train.optimizer.clip_norm); }},
+        {"clip-value", "clamp each gradient entry to [-v, v] (0 = off)",
+         [](Settings& s, const std::string& v) { s.train.optimizer.clip_value = parse_double("clip-value", v, 0, 1e9); },
+         [](const Settings& s) { return fmt(s.train.optimizer.clip_value); }},
+        {"validation", "fraction of cells held out for early stopping (0-0.9)",
+         [](Settings& s, const std::string& v) { s.train.validation_fraction = parse_double("validation", v, 0, 0.9); },
+         [](const Settings& s) { return fmt(s.train.validation_fraction); }},
+        {"patience", "early-stopping patience in epochs",
+         [](Settings& s, const std::string& v) { s.train.early_stopping_patience = parse_int("patience", v, 1, 100000); },
+         [](const Settings& s) { return std::to_string(s.train.early_stopping_patience); }},
+        {"lr-patience", "epochs without improvement before the learning rate is cut",
+         [](Settings& s, const std::string& v) { s.train.reduce_lr_patience = parse_int("lr-patience", v, 1, 100000); },
+         [](const Settings& s) { return std::to_string(s.train.reduce_lr_patience); }},
+        {"hidden", "hidden layer widths, comma-separated; the middle one is the latent",
+         [](Settings& s, const std::string& v) { s.network.hidden = parse_hidden(v); },
+         [](const Settings& s) { return join_ints(s.network.hidden); }},
+        {"batchnorm", "BatchNorm after each hidden Dense layer (true/false)",
+         [](Settings& s, const std::string& v) { s.network.batchnorm = parse_bool("batchnorm", v); },
+         [](const Settings& s) { return std::string(s.network.batchnorm ? "true" : "false"); }},
+        {"loss", "original (DCA ZINB), guarded (ZINB, non-finite elements left out) or nb",
+         [](Settings& s, const std::string& v) {
+             s.loss.kind = parse_loss_kind(v);
+             s.network.zero_inflated = s.loss.kind != LossKind::nb;
+         },
+         [](const Settings& s) { return to_string(s.loss.kind); }},
+        {"ridge", "ridge penalty on pi (DCA's ridge)",
+         [](Settings& s, const std::string& v) { s.loss.ridge = parse_double("ridge", v, 0, 1e3); },
+         [](const Settings& s) { return fmt(s.loss.ridge); }},
+        {"dispersion", "cell-gene (DCA conddisp) or gene",
+         [](Settings& s, const std::string& v) { s.network.dispersion = parse_dispersion(v); },
+         [](const Settings& s) {
+             return std::string(s.network.dispersion == Dispersion::cell_gene ? "cell-gene" : "gene");
+         }},
+        {"theta-activation", "softplus (DCA) or exp",
+         [](Settings& s, const std::string& v) { s.network.theta_activation = parse_theta_activation(v); },
+         [](const Settings& s) {
+             return std::string(s.network.theta_activation == ThetaActivation::softplus ? "softplus" : "exp");
+         }},
+        {"size-factor-mean", "multiply mu by the cell's size factor (DCA)",
+         [](Settings& s, const std::string& v) { s.network.size_factor_mean = parse_bool("size-factor-mean", v); },
+         [](const Settings& s) { return std::string(s.network.size_factor_mean ? "true" : "false"); }},
+        {"size-factors", "libsize (DCA), median (seed) or none",
+         [](Settings& s, const std::string& v) { s.preprocess.size_factors = parse_size_factor_method(v); },
+         [](const Settings& s) { return to_string(s.preprocess.size_factors); }},
+        {"scale", "z-score: per-gene (DCA), global (seed) or none",
+         [](Settings& s, const std::string& v) { s.preprocess.scale = parse_scale_method(v); },
+         [](const Settings& s) { return to_string(s.preprocess.scale); }},
+        {"log1p", "log(1 + x) the normalized input",
+         [](Settings& s, const std::string& v) { s.preprocess.log1p = parse_bool("log1p", v); },
+         [](const Settings& s) { return std::string(s.preprocess.log1p ? "true" : "false"); }},
+        {"rule", "imputation rule: posterior, seed or mean",
+         [](Settings& s, const std::string& v) { s.rule = parse_impute_rule(v); },
+         [](const Settings& s) { return to_string(s.rule); }},
+        {"seed", "random seed (split, initial weights, shuffling)",
+         [](Settings& s, const std::string& v) { s.seed = static_cast<std::uint64_t>(parse_double("seed", v, 0, 9007199254740991.0)); },
+         [](const Settings& s) { return std::to_string(s.seed); }},
+    };
+    return table;
+}
+
+const Entry& find(const std::string& key) {
+    for (const auto& e : entries())
+        if (key == e.key) return e;
+    std::string known;
+    for (const auto& e : entries()) known += (known.empty() ? "" : ", ") + std::string(e.key);
+    throw std::invalid_argument("unknown option '" + key + "'; known options: " + known);
+}
+
+}  // namespace
+
+std::vector<OptionDoc> option_docs() {
+    const Settings defaults;
+    std::vector<OptionDoc> out;
+    for (const auto& e : entries()) out.push_back({e.key, e.get(defaults), e.help});
+    return out;
+}
+
+void set_option(Settings& s, const std::string& key, const std::string& value) { find(key).set(s, value); }
+
+std::string get_option(const Settings& s, const std::string& key) { return find(key).get(s); }
+
+Settings preset(const std::string& name) {
+    Settings s;
+    if (name == "dca") {
+        s.train.optimizer.kind = OptimizerKind::rmsprop;
+        s.train.optimizer.learning_rate = 1e-3;
+        s.train.optimizer.clip_value = 5;
+        s.network.dispersion = Dispersion::cell_gene;
+        s.loss.kind = LossKind::zinb_original;
+        s.rule = ImputeRule::mean;
+        return s;
+    }
+    if (name == "course") {
+        s.preprocess.size_factors = SizeFactorMethod::median;
+        s.preprocess.scale = ScaleMethod::global;
+        s.network.batchnorm = true;
+        s.loss.kind = LossKind::zinb_guarded;
+        s.train.optimizer.learning_rate = 1e-3;
+        s.train.optimizer.clip_norm = 1.0;
+        s.network.dispersion = Dispersion::cell_gene;
+        s.rule = ImputeRule::seed;
+        return s;
+    }
+    if (name == "default") return s;
+    throw std::invalid_argument("preset must be default, dca or course, not '" + name + "'");
+}
+
+}  // namespace zimpute

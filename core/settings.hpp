@@ -1,0 +1,65 @@
+// Every user-facing option in one place. The CLI's --flags and the page's plain option objects
+// use the same keys, set through set_option, so both accept and reject exactly the same things
+// and `zimpute --help` and the README document one table.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "network.hpp"
+#include "optimizer.hpp"
+#include "preprocess.hpp"
+#include "zinb_loss.hpp"
+
+namespace zimpute {
+
+enum class ImputeRule {
+    seed,      ///< observed zero with pi > 0.5 -> floor(mu), else observed (the course's rule)
+    mean,      ///< every entry -> mu (DCA's mean output)
+    posterior  ///< observed zero -> P(dropout | x = 0) * mu; non-zeros kept
+};
+ImputeRule parse_impute_rule(const std::string& s);
+std::string to_string(ImputeRule r);
+
+struct TrainOptions {
+    int epochs = 300;
+    int batch_size = 32;
+    double validation_fraction = 0.1;  ///< cells held out for early stopping (0 = monitor train loss)
+    int early_stopping_patience = 15;  ///< epochs without improvement before stopping (DCA)
+    int reduce_lr_patience = 10;       ///< epochs without improvement before lr *= factor (DCA)
+    double reduce_lr_factor = 0.1;     ///< Keras ReduceLROnPlateau default
+    double min_delta = 1e-4;           ///< an improvement must beat the best by this much
+    int max_recoveries = 8;            ///< divergences tolerated before giving up
+    OptimizerOptions optimizer;
+};
+
+struct Settings {
+    PreprocessOptions preprocess;
+    NetworkOptions network;
+    LossOptions loss;
+    TrainOptions train;
+    ImputeRule rule = ImputeRule::posterior;  ///< best on the course metrics (see README)
+    std::uint64_t seed = 42;
+};
+
+struct OptionDoc {
+    std::string key, default_value, help;
+};
+
+/// The documented options with their defaults, in display order.
+std::vector<OptionDoc> option_docs();
+
+/// Sets one option from text. Throws std::invalid_argument naming the key and the accepted
+/// values, or listing the known keys if `key` is unknown.
+void set_option(Settings& s, const std::string& key, const std::string& value);
+
+/// Current value of an option as text (the same form set_option accepts).
+std::string get_option(const Settings& s, const std::string& key);
+
+/// Named presets: "dca" (DCA's defaults: RMSprop 1e-3 clipped at 5, conddisp, original loss,
+/// mean output) and "course" (the seed's Model IV: BatchNorm, guarded loss, Adam 1e-3 with
+/// gradient-norm clipping, conddisp, seed rule, global scaling, median size factors).
+Settings preset(const std::string& name);
+
+}  // namespace zimpute

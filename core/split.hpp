@@ -1,0 +1,20 @@
+// The course's split of cells into a test and a validation set (7:3 by default), seeded.
+#pragma once
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "count_matrix.hpp"
+
+namespace zimpute {
+
+/// Cell indices of the two parts, each in increasing order. `first_fraction` of the cells
+/// (rounded) go to the first part; both parts get at least one cell when n >= 2.
+std::pair<std::vector<Eigen::Index>, std::vector<Eigen::Index>> split_cells(Eigen::Index n, double first_fraction,
+                                                                            std::uint64_t seed);
+
+/// The given cells (columns) of a matrix with their labels and the same file layout.
+CountMatrix subset_cells(const CountMatrix& m, const std::vector<Eigen::Index>& cells);
+
+}  // namespace zimpute

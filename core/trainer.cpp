@@ -1,0 +1,237 @@
+#include "trainer.hpp"
+
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+namespace zimpute {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+std::string fmt(double d) {
+    std::ostringstream os;
+    os << d;
+    return os.str();
+}
+
+}  // namespace
+
+std::string to_string(StopReason r) {
+    switch (r) {
+        case StopReason::running: return "running";
+        case StopReason::completed: return "completed";
+        case StopReason::early_stopping: return "early_stopping";
+        case StopReason::cancelled: return "cancelled";
+    }
+    return "unknown";
+}
+
+Model create_model(const CountMatrix& data, const Settings& settings) {
+    Model m;
+    m.settings = settings;
+    m.settings.network.zero_inflated = settings.loss.kind != LossKind::nb;
+    m.prep = fit_preprocess(data.counts, settings.preprocess);
+    m.genes = data.genes;
+    // One extra column so a lone last cell joins the previous batch (BN needs two cells).
+    m.net = std::make_unique<Network<float>>(static_cast<Eigen::Index>(m.prep.kept_genes.size()), m.settings.network,
+                                             settings.seed, settings.train.batch_size + 1);
+    return m;
+}
+
+Trainer::Trainer(Model& model, const Preprocessed& data)
+    : model_(model),
+      net_(*model.net),
+      data_(data),
+      options_(model.settings.train),
+      loss_(model.settings.loss),
+      rng_(model.settings.seed ^ 0x9e3779b97f4a7c15ULL),
+      lr_(model.settings.train.optimizer.learning_rate) {
+    if (data.counts.rows() != net_.n_genes())
+        throw std::invalid_argument("training data has " + std::to_string(data.counts.rows()) +
+                                    " genes, the network expects " + std::to_string(net_.n_genes()));
+    const Eigen::Index n = data.counts.cols();
+    if (n < 2) throw std::invalid_argument("training needs at least two cells with counts");
+    lgy1_.resize(data.counts.rows(), n);
+    for (Eigen::Index k = 0; k < data.counts.size(); ++k) lgy1_.data()[k] = std::lgamma(data.counts.data()[k] + 1.0f);
+
+    // Seeded split into training and validation cells.
+    std::vector<Eigen::Index> all(static_cast<std::size_t>(n));
+    for (Eigen::Index j = 0; j < n; ++j) all[static_cast<std::size_t>(j)] = j;
+    Rng split_rng(model.settings.seed);
+    split_rng.shuffle(all);
+    auto n_val = static_cast<Eigen::Index>(std::floor(options_.validation_fraction * static_cast<double>(n) + 0.5));
+    n_val = std::max<Eigen::Index>(0, std::min(n_val, n - 2));
+    val_idx_.assign(all.begin(), all.begin() + n_val);
+    train_idx_.assign(all.begin() + n_val, all.end());
+
+    xb_.resize(net_.n_genes(), net_.max_batch());
+    yb_.resize(net_.n_genes(), net_.max_batch());
+    lb_.resize(net_.n_genes(), net_.max_batch());
+    sb_.resize(net_.max_batch());
+    opt_state_.reset(net_.params.size());
+    take(good_snap_);
+    start_epoch();
+}
+
+void Trainer::take(Snapshot& s) const {
+    s.params = net_.params;
+    s.mean = net_.running_mean;
+    s.var = net_.running_var;
+}
+
+void Trainer::restore(const Snapshot& s) {
+    net_.params = s.params;
+    net_.running_mean = s.mean;
+    net_.running_var = s.var;
+}
+
+void Trainer::start_epoch() {
+    order_ = train_idx_;
+    rng_.shuffle(order_);
+    batch_start_ = 0;
+    epoch_loss_ = 0;
+    epoch_batches_ = 0;
+    epoch_seconds_ = 0;
+}
+
+double Trainer::epoch_fraction() const {
+    return order_.empty() ? 0.0 : static_cast<double>(batch_start_) / static_cast<double>(order_.size());
+}
+
+void Trainer::gather(const std::vector<Eigen::Index>& cells, std::size_t from, Eigen::Index b) {
+    for (Eigen::Index k = 0; k < b; ++k) {
+        const Eigen::Index c = cells[from + static_cast<std::size_t>(k)];
+        xb_.col(k) = data_.input.col(c);
+        yb_.col(k) = data_.counts.col(c);
+        lb_.col(k) = lgy1_.col(c);
+        sb_(k) = data_.size_factors(c);
+    }
+}
+
+bool Trainer::run_batch() {
+    const std::size_t n = order_.size();
+    auto b = static_cast<Eigen::Index>(std::min<std::size_t>(static_cast<std::size_t>(options_.batch_size), n - batch_start_));
+    if (n - batch_start_ - static_cast<std::size_t>(b) == 1) ++b;  // never leave a batch of one cell
+    gather(order_, batch_start_, b);
+    net_.forward(xb_.data(), sb_.data(), b, true);
+    const double loss = net_.loss_and_head_gradient(yb_.data(), lb_.data(), b, loss_);
+    if (!std::isfinite(loss)) return false;
+    net_.backward(b);
+    if (!net_.grads.allFinite()) return false;
+    optimizer_step<float>(options_.optimizer, opt_state_, net_.params, net_.grads, lr_);
+    epoch_loss_ += loss * static_cast<double>(b);
+    epoch_batches_ += b;
+    batch_start_ += static_cast<std::size_t>(b);
+    return true;
+}
+
+void Trainer::recover(const std::string& where) {
+    ++recoveries_;
+    if (recoveries_ > options_.max_recoveries)
+        throw std::runtime_error("training diverged " + std::to_string(recoveries_) +
+                                 " times (the loss became NaN or infinite); lower the learning rate (now " + fmt(lr_) +
+                                 "), turn on batchnorm, or use the guarded loss");
+    restore(good_snap_);
+    lr_ *= 0.5;
+    opt_state_.reset(net_.params.size());
+    pending_event_ += (pending_event_.empty() ? "" : "; ") + std::string("diverged ") + where +
+                      ": restored " + (epoch_ ? "the weights of epoch " + std::to_string(epoch_) : std::string("the initial weights")) +
+                      " and halved the learning rate to " + fmt(lr_);
+    start_epoch();
+}
+
+double Trainer::validation_loss() {
+    double total = 0;
+    Eigen::Index used_total = 0;
+    for (std::size_t start = 0; start < val_idx_.size(); start += static_cast<std::size_t>(net_.max_batch())) {
+        const auto b = static_cast<Eigen::Index>(
+            std::min<std::size_t>(static_cast<std::size_t>(net_.max_batch()), val_idx_.size() - start));
+        gather(val_idx_, start, b);
+        net_.forward(xb_.data(), sb_.data(), b, false);
+        Eigen::Index used = 0;
+        const double l = net_.loss_and_head_gradient(yb_.data(), lb_.data(), b, loss_, &used);
+        if (used > 0) {
+            total += l * static_cast<double>(used);
+            used_total += used;
+        }
+    }
+    return used_total ? total / static_cast<double>(used_total) : std::nan("");
+}
+
+void Trainer::finish_epoch() {
+    const auto t = std::chrono::steady_clock::now();
+    EpochReport r;
+    r.train_loss = epoch_loss_ / static_cast<double>(epoch_batches_);
+    r.val_loss = val_idx_.empty() ? std::nan("") : validation_loss();
+    const double monitored = val_idx_.empty() ? r.train_loss : r.val_loss;
+    if (!std::isfinite(monitored)) {
+        recover("in validation after epoch " + std::to_string(epoch_ + 1));
+        return;
+    }
+    r.epoch = ++epoch_;
+    r.learning_rate = lr_;
+    r.improved = !have_best_ || monitored < best_ - options_.min_delta;
+    if (r.improved) {
+        best_ = monitored;
+        have_best_ = true;
+        take(best_snap_);
+        bad_epochs_ = lr_bad_epochs_ = 0;
+    } else {
+        ++bad_epochs_;
+        if (++lr_bad_epochs_ >= options_.reduce_lr_patience) {
+            lr_ *= options_.reduce_lr_factor;
+            lr_bad_epochs_ = 0;
+            pending_event_ += (pending_event_.empty() ? "" : "; ") + std::string("learning rate reduced to ") + fmt(lr_);
+        }
+    }
+    take(good_snap_);
+    const bool early = bad_epochs_ >= options_.early_stopping_patience;
+    if (early)
+        pending_event_ += (pending_event_.empty() ? "" : "; ") + std::string("early stopping: no improvement in ") +
+                          std::to_string(bad_epochs_) + " epochs, best weights restored";
+    r.event = std::move(pending_event_);
+    pending_event_.clear();
+    epoch_seconds_ += seconds_since(t);
+    train_seconds_ += seconds_since(t);
+    r.seconds = epoch_seconds_;
+    history_.push_back(r);
+    if (on_epoch) on_epoch(r);
+    if (early) finish(StopReason::early_stopping);
+    else if (epoch_ >= options_.epochs) finish(StopReason::completed);
+    else start_epoch();
+}
+
+void Trainer::finish(StopReason r) {
+    if (have_best_) restore(best_snap_);
+    reason_ = r;
+}
+
+bool Trainer::step(double budget_seconds) {
+    const auto started = std::chrono::steady_clock::now();
+    while (!done()) {
+        if (cancel_requested_) {
+            finish(StopReason::cancelled);
+            break;
+        }
+        const auto t = std::chrono::steady_clock::now();
+        const bool ok = run_batch();
+        const double dt = seconds_since(t);
+        epoch_seconds_ += dt;
+        train_seconds_ += dt;
+        if (!ok) recover("in epoch " + std::to_string(epoch_ + 1) + " at cell " + std::to_string(batch_start_) +
+                         " of " + std::to_string(order_.size()));
+        else if (batch_start_ >= order_.size()) finish_epoch();
+        if (seconds_since(started) >= budget_seconds) break;
+    }
+    return done();
+}
+
+void Trainer::run() {
+    while (!step(1.0)) {
+    }
+}
+
+}  // namespace zimpute

@@ -1,0 +1,113 @@
+// Training as a stateful object stepped in time-budgeted slices, so a caller (the CLI, a Web
+// Worker) can report progress between slices and honour a cancel at once.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "count_matrix.hpp"
+#include "network.hpp"
+#include "optimizer.hpp"
+#include "preprocess.hpp"
+#include "rng.hpp"
+#include "settings.hpp"
+
+namespace zimpute {
+
+/// A trained (or training) model: what is needed to impute any matrix with the same genes.
+struct Model {
+    Settings settings;
+    PreprocessParams prep;
+    std::vector<std::string> genes;  ///< all gene names of the training file, in order
+    std::unique_ptr<Network<float>> net;
+};
+
+/// Fits preprocessing on `data` and builds a freshly initialised network (seeded).
+Model create_model(const CountMatrix& data, const Settings& settings);
+
+struct EpochReport {
+    int epoch = 0;              ///< 1-based
+    double train_loss = 0;      ///< mean over the epoch's batches
+    double val_loss = 0;        ///< NaN without a validation set
+    double learning_rate = 0;
+    double seconds = 0;         ///< wall time of this epoch
+    bool improved = false;      ///< new best of the monitored loss
+    std::string event;          ///< learning-rate cut, divergence recovery, early stop
+};
+
+enum class StopReason { running, completed, early_stopping, cancelled };
+std::string to_string(StopReason r);
+
+class Trainer {
+public:
+    /// `model` and `data` must outlive the trainer. `data` comes from apply_preprocess(model.prep, ...).
+    Trainer(Model& model, const Preprocessed& data);
+
+    /// Runs minibatches until `budget_seconds` of wall time have passed (at least one batch) or
+    /// training ends. Returns true when training has ended. Throws std::runtime_error if the
+    /// loss diverges more than max_recoveries times.
+    bool step(double budget_seconds);
+    /// Steps until the end, calling on_epoch after each epoch.
+    void run();
+    /// Asks training to stop before the next batch (safe from another thread).
+    void cancel() { cancel_requested_ = true; }
+
+    bool done() const { return reason_ != StopReason::running; }
+    StopReason stop_reason() const { return reason_; }
+    int epoch() const { return epoch_; }  ///< epochs completed
+    int epochs() const { return options_.epochs; }
+    double epoch_fraction() const;        ///< progress within the current epoch, 0..1
+    int recoveries() const { return recoveries_; }
+    double train_seconds() const { return train_seconds_; }
+    Eigen::Index n_train() const { return static_cast<Eigen::Index>(train_idx_.size()); }
+    Eigen::Index n_validation() const { return static_cast<Eigen::Index>(val_idx_.size()); }
+    const std::vector<EpochReport>& history() const { return history_; }
+
+    std::function<void(const EpochReport&)> on_epoch;
+
+private:
+    struct Snapshot {
+        Vec<float> params, mean, var;
+    };
+    void take(Snapshot& s) const;
+    void restore(const Snapshot& s);
+    void start_epoch();
+    bool run_batch();  // false if the loss diverged
+    void recover(const std::string& where);
+    void finish_epoch();
+    void finish(StopReason r);
+    double validation_loss();
+    void gather(const std::vector<Eigen::Index>& cells, std::size_t from, Eigen::Index b);
+
+    Model& model_;
+    Network<float>& net_;
+    const Preprocessed& data_;
+    TrainOptions options_;
+    LossOptions loss_;
+    Eigen::MatrixXf lgy1_;  // lgamma(y + 1) of every count, computed once per dataset
+    std::vector<Eigen::Index> train_idx_, val_idx_, order_;
+    Eigen::MatrixXf xb_, yb_, lb_;  // batch buffers, G x max_batch
+    Eigen::VectorXf sb_;
+    OptimizerState<float> opt_state_;
+    Rng rng_;
+    double lr_;
+    int epoch_ = 0, bad_epochs_ = 0, lr_bad_epochs_ = 0, recoveries_ = 0;
+    std::size_t batch_start_ = 0;
+    double epoch_loss_ = 0;
+    long epoch_batches_ = 0;
+    double best_ = 0;
+    bool have_best_ = false;
+    Snapshot best_snap_, good_snap_;
+    std::string pending_event_;
+    double epoch_seconds_ = 0;  // time spent in this epoch's batches, not in the caller's pauses
+    double train_seconds_ = 0;
+    std::atomic<bool> cancel_requested_{false};
+    StopReason reason_ = StopReason::running;
+    std::vector<EpochReport> history_;
+};
+
+}  // namespace zimpute

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The CLI contract: RESULT_JSON last on stdout, one-line errors naming line and column,
+# no output file after a failure, apply/evaluate/split/simulate round trips.
+set -u
+Z="$1"
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+cd "$dir"
+passed=0
+failed=0
+check() {  # check NAME CONDITION...
+    local name="$1"
+    shift
+    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name"; fi
+}
+
+"$Z" simulate --out d.csv --truth-out t.csv --genes 60 --cells 80 --seed 3 > sim.out
+check "simulate writes the course format" grep -q '^Cell1,Cell2,' d.csv
+check "simulate reports" grep -q '^RESULT_JSON {"genes":60' sim.out
+
+"$Z" impute --data d.csv --truth t.csv --out r.csv --metrics m.json --save m.zim --epochs 3 > out.txt 2> err.txt
+check "impute exits 0" test $? -eq 0
+check "RESULT_JSON is the last stdout line" bash -c 'tail -n 1 out.txt | grep -q "^RESULT_JSON {\"train_seconds\":.*\"sec_per_epoch\":.*\"metrics\":{\"zero_num\""'
+check "one progress line per epoch on stderr" test "$(grep -c '^epoch ' err.txt)" -eq 3
+check "result keeps the header" test "$(head -n 1 r.csv)" = "$(head -n 1 d.csv)"
+check "result has the input's shape" test "$(wc -l < r.csv)" -eq "$(wc -l < d.csv)"
+check "metrics file" grep -q '"predict_distance"' m.json
+
+"$Z" apply --model m.zim --data d.csv --out r2.csv > /dev/null 2>&1
+check "apply with the saved model reproduces the result" cmp -s r.csv r2.csv
+"$Z" evaluate --data d.csv --truth t.csv --imputed r.csv > ev.txt
+check "evaluate" grep -q '"origin_distance"' ev.txt
+"$Z" split --data d.csv --truth t.csv --out-prefix s > /dev/null
+check "split 7:3" test "$(head -n 1 s_test.csv | tr ',' '\n' | wc -l)" -eq 56
+check "split truth" test -s s_validation_truth.csv
+
+printf 'Cell1,Cell2,Cell3\n1,2,3\n4,5\n' > ragged.csv
+"$Z" impute --data ragged.csv --out bad.csv > /dev/null 2> err.txt
+code=$?
+check "bad input exits 1" test $code -eq 1
+check "bad input: one line naming the line" test "$(cat err.txt)" = "zimpute: error: ragged.csv: line 3: expected 3 fields (as in the header, comma-separated), found 2"
+check "bad input leaves no output file" test ! -e bad.csv
+printf 'Cell1,Cell2\n1,oops\n2,3\n' > text.csv
+"$Z" impute --data text.csv --out bad.csv > /dev/null 2> err.txt
+check "non-numeric value names line and column" grep -q "text.csv: line 2, column 2: expected a non-negative number, found 'oops'" err.txt
+check "no output after that either" test ! -e bad.csv
+"$Z" impute --data d.csv --out bad.csv --epoch 3 > /dev/null 2> err.txt
+check "unknown option is rejected" grep -q "unknown option 'epoch'" err.txt
+"$Z" impute --out bad.csv > /dev/null 2> err.txt
+check "missing --data is a usage error" test $? -eq 2
+"$Z" --help > help.txt
+check "--help documents every option with its default" bash -c 'grep -q -- "--learning-rate 0.01" help.txt && grep -q -- "--rule posterior" help.txt'
+
+echo "cli: $passed passed, $failed failed"
+test $failed -eq 0

@@ -1,0 +1,154 @@
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "count_matrix.hpp"
+
+using namespace zimpute;
+
+namespace {
+
+CountMatrix read(const std::string& text, bool cells_in_rows = false) {
+    ReadOptions o;
+    o.source = "x.csv";
+    o.cells_in_rows = cells_in_rows;
+    return read_counts(text, o);
+}
+
+std::string error_of(const std::string& text) {
+    try {
+        read(text);
+    } catch (const InputError& e) {
+        return e.what();
+    }
+    return "no error";
+}
+
+}  // namespace
+
+TEST_CASE("course format: header of cell names, no gene column, genes in rows") {
+    const CountMatrix m = read("Cell1,Cell2,Cell3\n0,5,1\n2,0,0\n");
+    CHECK(m.n_genes() == 2);
+    CHECK(m.n_cells() == 3);
+    CHECK(m.counts(0, 1) == 5.0f);
+    CHECK(m.counts(1, 0) == 2.0f);
+    CHECK(m.cells[2] == "Cell3");
+    CHECK_FALSE(m.has_row_names);
+    CHECK(m.warnings.empty());
+}
+
+TEST_CASE("accepted variants") {
+    SUBCASE("index column with a named corner") {
+        const CountMatrix m = read("gene,c1,c2\nTP53,1,2\nGAPDH,3,4\n");
+        CHECK(m.has_row_names);
+        CHECK(m.genes[1] == "GAPDH");
+        CHECK(m.n_cells() == 2);
+        CHECK(m.counts(1, 1) == 4.0f);
+    }
+    SUBCASE("R-style empty corner") {
+        const CountMatrix m = read(",c1,c2\ng1,1,2\n");
+        CHECK(m.has_row_names);
+        CHECK(m.corner.empty());
+        CHECK(m.counts(0, 1) == 2.0f);
+    }
+    SUBCASE("header without a corner field") {
+        const CountMatrix m = read("c1,c2\ng1,1,2\ng2,0,7\n");
+        CHECK(m.has_row_names);
+        CHECK_FALSE(m.header_has_corner);
+        CHECK(m.counts(1, 1) == 7.0f);
+    }
+    SUBCASE("quoted names with delimiters and escaped quotes inside") {
+        const CountMatrix m = read("\"\",\"cell, one\",\"say \"\"hi\"\"\"\n\"g,1\",1,2\n");
+        CHECK(m.cells[0] == "cell, one");
+        CHECK(m.cells[1] == "say \"hi\"");
+        CHECK(m.genes[0] == "g,1");
+    }
+    SUBCASE("CRLF line ends, UTF-8 BOM and trailing blank lines") {
+        const CountMatrix m = read("\xEF\xBB\xBF" "Cell1,Cell2\r\n1,2\r\n3,4\r\n\r\n");
+        CHECK(m.cells[0] == "Cell1");
+        CHECK(m.counts(1, 1) == 4.0f);
+    }
+    SUBCASE("tab and semicolon delimiters are detected") {
+        CHECK(read("a\tb\n1\t2\n").delimiter == '\t');
+        const CountMatrix s = read("a;b\n1;2\n");
+        CHECK(s.delimiter == ';');
+        CHECK(s.counts(0, 1) == 2.0f);
+    }
+    SUBCASE("cells in rows are transposed to genes x cells") {
+        const CountMatrix m = read("cell,GeneA,GeneB,GeneC\nc1,1,2,3\nc2,4,5,6\n", true);
+        CHECK(m.n_genes() == 3);
+        CHECK(m.n_cells() == 2);
+        CHECK(m.genes[2] == "GeneC");
+        CHECK(m.cells[1] == "c2");
+        CHECK(m.counts(2, 1) == 6.0f);
+    }
+    SUBCASE("a non-numeric metadata column is skipped with a warning that names it") {
+        const CountMatrix m = read("cell,group,GeneA,GeneB\nc1,A,1,2\nc2,B,3,4\n", true);
+        CHECK(m.n_genes() == 2);
+        REQUIRE(m.warnings.size() == 1);
+        CHECK(m.warnings[0].find("'group'") != std::string::npos);
+        CHECK(m.counts(1, 1) == 4.0f);
+    }
+    SUBCASE("non-integer values are a warning, not an error") {
+        const CountMatrix m = read("a,b\n1.5,2\n3,4e0\n");
+        CHECK(m.counts(0, 0) == 1.5f);
+        REQUIRE(m.warnings.size() == 1);
+        CHECK(m.warnings[0].find("line 2, column 1") != std::string::npos);
+    }
+    SUBCASE("duplicate cell names are reported") {
+        const CountMatrix m = read("a,a\n1,2\n");
+        REQUIRE(m.warnings.size() == 1);
+        CHECK(m.warnings[0].find("duplicate cell name 'a'") != std::string::npos);
+    }
+}
+
+TEST_CASE("rejected inputs name the file, line and column and what was found") {
+    CHECK(error_of("") == "x.csv: the file is empty");
+    CHECK(error_of("\n\n") == "x.csv: the file is empty");
+    CHECK(error_of("a,b\n") == "x.csv: no data rows after the header (line 1)");
+    CHECK(error_of("a,b,c\n1,2,3\n4,5\n") == "x.csv: line 3: expected 3 fields (as in the header, comma-separated), found 2");
+    CHECK(error_of("a,b\n1,2\n3,x7\n") == "x.csv: line 3, column 2: expected a non-negative number, found 'x7'");
+    CHECK(error_of("a,b\n1,-2\n") == "x.csv: line 2, column 2: expected a non-negative count, found '-2'");
+    CHECK(error_of("a,b\n1,nan\n") == "x.csv: line 2, column 2: expected a finite count, found 'nan'");
+    CHECK(error_of("a,b\n1,2\ninf,1\n") == "x.csv: line 3, column 1: expected a finite count, found 'inf'");
+    CHECK(error_of("a,b\n1,\n") == "x.csv: line 2, column 2: expected a non-negative number, found ''");
+    CHECK(error_of("a,b\n\"1,2\n") == "x.csv: line 2, column 1: unterminated quote");
+    CHECK(error_of("a,b\n1,2\n3,0x10\n") == "x.csv: line 3, column 2: expected a non-negative number, found '0x10'");
+    CHECK(error_of("g,a\nx,y\n") == "x.csv: no numeric columns");
+}
+
+TEST_CASE("writer keeps labels, delimiter and orientation; integers without decimals") {
+    const std::string course = "Cell1,Cell2\n0,5\n2,0\n";
+    const CountMatrix a = read(course);
+    CHECK(write_counts(a, a.counts) == course);
+
+    const std::string named = "gene\tc1\tc2\nTP53\t1\t2\n";
+    const CountMatrix b = read(named);
+    CHECK(write_counts(b, b.counts) == named);
+
+    const std::string rstyle = "\"\",c1\n\"g,1\",3\n";
+    const CountMatrix c = read(rstyle);
+    CHECK(write_counts(c, c.counts) == ",c1\n\"g,1\",3\n");
+
+    const std::string rows = "cell,GeneA,GeneB\nc1,1,2\nc2,4,5\n";
+    const CountMatrix d = read(rows, true);
+    Eigen::MatrixXf v = d.counts;
+    v(0, 1) = 2.25f;
+    v(1, 0) = 1.0f / 3.0f;
+    CHECK(write_counts(d, v) == "cell,GeneA,GeneB\nc1,1,0.3333333\nc2,2.25,5\n");
+
+    CHECK_THROWS_AS(write_counts(d, Eigen::MatrixXf::Zero(3, 3)), std::invalid_argument);
+}
+
+TEST_CASE("atomic file writes leave no partial file when the target cannot be written") {
+    const std::string path = "/nonexistent-dir-zimpute/out.csv";
+    CHECK_THROWS_WITH_AS(write_file_atomic(path, "x"), doctest::Contains("cannot write"), std::runtime_error);
+    const std::string ok = "zimpute_atomic_test.csv";
+    write_file_atomic(ok, "a,b\n1,2\n");
+    CHECK(read_counts_file(ok).counts(0, 1) == 2.0f);
+    std::remove(ok.c_str());
+    CHECK_THROWS_WITH_AS(read_counts_file("no-such-file.csv"), doctest::Contains("cannot open 'no-such-file.csv'"),
+                         InputError);
+}

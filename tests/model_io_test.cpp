@@ -1,0 +1,76 @@
+#include <doctest/doctest.h>
+
+#include "model_io.hpp"
+#include "session.hpp"
+#include "simulate.hpp"
+
+using namespace zimpute;
+
+namespace {
+
+std::string small_csv(bool named) {
+    SimulateOptions o;
+    o.genes = 40;
+    o.cells = 60;
+    Simulation s = simulate(o);
+    if (named) s.observed.has_row_names = true;
+    return write_counts(s.observed, s.observed.counts);
+}
+
+}  // namespace
+
+TEST_CASE("save -> load -> identical outputs, also through a session") {
+    Session a;
+    a.settings().train.epochs = 3;
+    a.load_data(small_csv(true), {});
+    a.start_training().run();
+    a.impute();
+    const std::string bytes = a.model_bytes();
+    CHECK(bytes.rfind("ZIMPUTE-MODEL 1\n", 0) == 0);
+
+    Session b;
+    b.load_data(small_csv(true), {});
+    b.load_model(bytes, "m.zim");
+    b.impute();
+    CHECK(b.imputed() == a.imputed());
+    CHECK(b.prediction().theta == a.prediction().theta);
+    CHECK(b.model_bytes() == bytes);
+}
+
+TEST_CASE("a model applies to a file whose genes come in another order") {
+    Session a;
+    a.settings().train.epochs = 2;
+    a.load_data("gene,c1,c2,c3\nA,1,0,3\nB,0,2,1\nC,5,1,0\n", {});
+    a.start_training().run();
+    a.impute();
+    Session b;
+    b.load_data("gene,c1,c2,c3\nC,5,1,0\nA,1,0,3\nB,0,2,1\n", {});
+    b.load_model(a.model_bytes(), "m.zim");
+    b.impute();
+    CHECK(b.imputed().row(0) == a.imputed().row(2));
+    CHECK(b.imputed().row(1) == a.imputed().row(0));
+}
+
+TEST_CASE("bad model files and mismatched genes give precise errors") {
+    Session a;
+    a.settings().train.epochs = 1;
+    a.load_data(small_csv(true), {});
+    a.start_training().run();
+    const std::string bytes = a.model_bytes();
+
+    CHECK_THROWS_WITH_AS(load_model("hello", "m.zim"),
+                         "m.zim: not a zimpute model file (it should start with 'ZIMPUTE-MODEL')", InputError);
+    CHECK_THROWS_WITH_AS(load_model("ZIMPUTE-MODEL 9\n", "m.zim"),
+                         "m.zim: line 1: unsupported model format 'ZIMPUTE-MODEL 9'; this zimpute reads version 1",
+                         InputError);
+    CHECK_THROWS_WITH_AS(load_model(bytes.substr(0, bytes.size() - 8), "m.zim"), doctest::Contains("truncated or damaged"),
+                         InputError);
+    CHECK_THROWS_WITH_AS(load_model(bytes.substr(0, 200), "m.zim"), doctest::Contains("truncated model file"), InputError);
+
+    Session b;
+    b.load_data("gene,c1,c2\nX,1,2\nY,3,4\n", {});
+    CHECK_THROWS_WITH_AS(b.load_model(bytes, "m.zim"), doctest::Contains("this file has no gene 'Gene1'"), InputError);
+    Session c;
+    c.load_data("c1,c2\n1,2\n3,4\n", {});
+    CHECK_THROWS_WITH_AS(c.load_model(bytes, "m.zim"), "the model was trained on 40 genes, this file has 2", InputError);
+}

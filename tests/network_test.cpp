@@ -1,0 +1,129 @@
+// Whole-network finite-difference gradient checks in double, over every parameter, for each
+// architectural variant, through the fused loss/head-gradient pass used in training.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "network.hpp"
+#include "rng.hpp"
+#include "test_util.hpp"
+
+using namespace zimpute;
+using Md = Eigen::MatrixXd;
+
+namespace {
+
+struct Batch {
+    Md x, y, lgy1;
+    Eigen::VectorXd sf;
+};
+
+Batch make_batch(int genes, int cells, std::uint64_t seed) {
+    Rng rng(seed);
+    Batch b{Md(genes, cells), Md(genes, cells), Md(genes, cells), Eigen::VectorXd(cells)};
+    for (int j = 0; j < cells; ++j) {
+        b.sf(j) = 0.5 + rng.uniform();
+        for (int i = 0; i < genes; ++i) {
+            b.y(i, j) = rng.uniform() < 0.4 ? 0.0 : static_cast<double>(rng.poisson(3.0));
+            b.lgy1(i, j) = std::lgamma(b.y(i, j) + 1);
+            b.x(i, j) = rng.normal();
+        }
+    }
+    return b;
+}
+
+double check_network(const NetworkOptions& opts, LossKind kind) {
+    const int genes = 7, cells = 5;
+    Network<double> net(genes, opts, 3, cells);
+    // Moderate weights keep activations away from the clipping bounds. Biases start at exactly 0,
+    // so a cell whose inputs to a layer are all zero sits on a ReLU kink, where central
+    // differences are meaningless; a random offset moves every unit off it.
+    net.params *= 0.7;
+    Rng jitter(5);
+    for (Eigen::Index k = 0; k < net.params.size(); ++k) net.params(k) += 0.2 * (jitter.uniform() - 0.5);
+    const Batch b = make_batch(genes, cells, 11);
+    const LossOptions loss{kind, 0.1};
+    auto f = [&] {
+        net.forward(b.x.data(), b.sf.data(), cells, true);
+        return net.loss_and_head_gradient(b.y.data(), b.lgy1.data(), cells, loss);
+    };
+    f();
+    net.backward(cells);
+    const Eigen::VectorXd analytic = net.grads;
+    const Eigen::VectorXd numeric = test::numeric_gradient(net.params, f, 1e-6);
+    return test::relative_error(analytic, numeric);
+}
+
+}  // namespace
+
+TEST_CASE("whole-network gradient, every parameter, each variant") {
+    NetworkOptions o;
+    o.hidden = {5, 3, 4};
+    SUBCASE("BatchNorm, per cell-gene theta, softplus, ZINB original") { CHECK(check_network(o, LossKind::zinb_original) < 1e-5); }
+    SUBCASE("BatchNorm, ZINB guarded") { CHECK(check_network(o, LossKind::zinb_guarded) < 1e-5); }
+    SUBCASE("no BatchNorm") {
+        o.batchnorm = false;
+        CHECK(check_network(o, LossKind::zinb_original) < 1e-5);
+    }
+    SUBCASE("per-gene theta with exp activation") {
+        o.dispersion = Dispersion::gene;
+        o.theta_activation = ThetaActivation::exp;
+        CHECK(check_network(o, LossKind::zinb_original) < 1e-5);
+    }
+    SUBCASE("NB loss without a pi head") {
+        o.zero_inflated = false;
+        CHECK(check_network(o, LossKind::nb) < 1e-5);
+    }
+    SUBCASE("without size-factor scaling of mu, one hidden layer") {
+        o.size_factor_mean = false;
+        o.hidden = {4};
+        CHECK(check_network(o, LossKind::zinb_original) < 1e-5);
+    }
+}
+
+TEST_CASE("parameter layout: one flat buffer, offsets contiguous and complete") {
+    NetworkOptions o;
+    o.dispersion = Dispersion::cell_gene;
+    Network<float> net(100, o, 1, 8);
+    Eigen::Index expected = 0, in = 100;
+    for (int w : o.hidden) {
+        expected += w * in + w + 2 * w;  // W, b, gamma, beta
+        in = w;
+    }
+    expected += 3 * 100 * in + 3 * 100;  // heads mu, pi, theta
+    CHECK(net.params.size() == expected);
+    CHECK(net.grads.size() == expected);
+    CHECK(net.running_mean.size() == 64 + 32 + 64);
+}
+
+TEST_CASE("outputs respect the activation bounds and initialization is seeded") {
+    NetworkOptions o;
+    Network<float> a(20, o, 5, 4), b(20, o, 5, 4), c(20, o, 6, 4);
+    CHECK(a.params == b.params);
+    CHECK(a.params != c.params);
+    Eigen::MatrixXf x = Eigen::MatrixXf::Random(20, 4) * 50;
+    Eigen::VectorXf sf = Eigen::VectorXf::Ones(4);
+    a.params *= 30;  // push pre-activations to the bounds
+    a.forward(x.data(), sf.data(), 4, true);
+    CHECK(a.mu(4).minCoeff() >= 1e-5f);
+    CHECK(a.mu(4).maxCoeff() <= 1e6f);
+    CHECK(a.theta(4).minCoeff() >= 1e-4f);
+    CHECK(a.theta(4).maxCoeff() <= 1e4f);
+    CHECK(a.pi(4).minCoeff() >= 0.0f);
+    CHECK(a.pi(4).maxCoeff() <= 1.0f);
+}
+
+TEST_CASE("inference with BatchNorm uses running statistics, not the batch") {
+    NetworkOptions o;
+    o.hidden = {6, 3, 6};
+    Network<double> net(5, o, 2, 4);
+    Md x = Md::Random(5, 4);
+    Eigen::VectorXd sf = Eigen::VectorXd::Ones(4);
+    net.forward(x.data(), sf.data(), 4, false);
+    const Md one = net.mu(4).leftCols(1);
+    net.forward(x.data(), sf.data(), 1, false);  // a batch of one cell gives the same output in inference
+    CHECK((net.mu(1) - one).cwiseAbs().maxCoeff() < 1e-12);
+    const Eigen::VectorXd before = net.running_mean;
+    net.forward(x.data(), sf.data(), 4, true);  // training forward moves the running statistics
+    CHECK((net.running_mean - before).norm() > 0);
+}

@@ -1,0 +1,44 @@
+#include <doctest/doctest.h>
+
+#include "settings.hpp"
+
+using namespace zimpute;
+
+TEST_CASE("every documented option round-trips through set_option/get_option") {
+    Settings s;
+    for (const auto& d : option_docs()) {
+        CAPTURE(d.key);
+        CHECK_NOTHROW(set_option(s, d.key, d.default_value));
+        CHECK(get_option(s, d.key) == d.default_value);
+    }
+    set_option(s, "hidden", "128,16,128");
+    CHECK(s.network.hidden == std::vector<int>{128, 16, 128});
+    set_option(s, "loss", "nb");
+    CHECK_FALSE(s.network.zero_inflated);
+}
+
+TEST_CASE("unknown keys and bad values are rejected with the accepted forms") {
+    Settings s;
+    CHECK_THROWS_WITH_AS(set_option(s, "epoch", "3"), doctest::Contains("unknown option 'epoch'; known options: epochs,"),
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS(set_option(s, "epochs", "abc"), "option 'epochs' expects a number in [1, 100000], got 'abc'",
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS(set_option(s, "epochs", "2.5"), "option 'epochs' expects a whole number, got '2.5'",
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS(set_option(s, "rule", "best"), "rule must be seed, mean or posterior, not 'best'",
+                         std::invalid_argument);
+    CHECK_THROWS_AS(set_option(s, "batchnorm", "maybe"), std::invalid_argument);
+    CHECK_THROWS_AS(set_option(s, "validation", "0.95"), std::invalid_argument);
+}
+
+TEST_CASE("presets") {
+    const Settings dca = preset("dca");
+    CHECK(dca.train.optimizer.kind == OptimizerKind::rmsprop);
+    CHECK(dca.train.optimizer.clip_value == 5.0);
+    CHECK(dca.rule == ImputeRule::mean);
+    const Settings course = preset("course");
+    CHECK(course.preprocess.size_factors == SizeFactorMethod::median);
+    CHECK(course.rule == ImputeRule::seed);
+    CHECK(course.network.batchnorm);
+    CHECK_THROWS_AS(preset("fast"), std::invalid_argument);
+}

@@ -1,0 +1,72 @@
+#include <doctest/doctest.h>
+
+#include <chrono>
+
+#include "simulate.hpp"
+
+using namespace zimpute;
+
+TEST_CASE("simulated data keeps its promises") {
+    SimulateOptions o;
+    o.genes = 500;
+    o.cells = 300;
+    o.zero_fraction = 0.6;
+    const Simulation s = simulate(o);
+    const auto& obs = s.observed.counts;
+    const auto& tru = s.truth.counts;
+    const double zeros = static_cast<double>((obs.array() == 0).count()) / static_cast<double>(obs.size());
+    CHECK(zeros == doctest::Approx(0.6).epsilon(0.03));
+    CHECK((tru.array() >= obs.array()).all());
+    CHECK(((obs.array() != 0) == (obs.array() == tru.array()) || (obs.array() == 0)).all());
+    CHECK((tru.array() == tru.array().floor()).all());
+    CHECK(s.observed.cells[0] == "Cell1");
+    CHECK_FALSE(s.observed.has_row_names);  // the course's format
+    // dropout is real: many true non-zeros were zeroed
+    CHECK((tru.array() > 0 && obs.array() == 0).count() > obs.size() / 10);
+}
+
+TEST_CASE("groups differ: some genes have clearly different means between groups") {
+    SimulateOptions o;
+    o.genes = 300;
+    o.cells = 400;
+    o.groups = 2;
+    o.de_prob = 0.2;
+    const Simulation s = simulate(o);
+    Eigen::VectorXd m0 = Eigen::VectorXd::Zero(o.genes), m1 = m0;
+    int n0 = 0, n1 = 0;
+    for (int j = 0; j < o.cells; ++j) {
+        const Eigen::VectorXd col = s.truth.counts.col(j).cast<double>() / s.truth.counts.col(j).sum();
+        if (s.group[static_cast<std::size_t>(j)] == 0) {
+            m0 += col;
+            ++n0;
+        } else {
+            m1 += col;
+            ++n1;
+        }
+    }
+    REQUIRE(n0 > 50);
+    REQUIRE(n1 > 50);
+    int strong = 0;
+    for (int i = 0; i < o.genes; ++i) {
+        const double a = m0(i) / n0, b = m1(i) / n1;
+        if (a > 1e-4 && b > 1e-4 && std::fabs(std::log(a / b)) > 0.4) ++strong;
+    }
+    CHECK(strong > 10);
+}
+
+TEST_CASE("seeded, and fast enough for 2000 x 1000") {
+    SimulateOptions o;
+    o.genes = 50;
+    o.cells = 40;
+    CHECK(simulate(o).observed.counts == simulate(o).observed.counts);
+    o.seed = 2;
+    SimulateOptions p = o;
+    p.seed = 3;
+    CHECK(simulate(o).observed.counts != simulate(p).observed.counts);
+    o.genes = 1000;
+    o.cells = 2000;
+    const auto t = std::chrono::steady_clock::now();
+    simulate(o);
+    // ~0.5 s here; the bound leaves room for a loaded CI machine but catches a slow regression
+    CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count() < 2.0);
+}

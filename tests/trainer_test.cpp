@@ -1,0 +1,134 @@
+// End-to-end training on simulated data with known truth, determinism, cancel and the
+// divergence guard.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "impute.hpp"
+#include "metrics.hpp"
+#include "simulate.hpp"
+#include "trainer.hpp"
+
+using namespace zimpute;
+
+namespace {
+
+Simulation small_sim() {
+    SimulateOptions o;
+    o.genes = 200;
+    o.cells = 400;
+    o.seed = 7;
+    return simulate(o);
+}
+
+struct Run {
+    Model model;
+    std::unique_ptr<Preprocessed> data;
+    std::unique_ptr<Trainer> trainer;
+};
+
+Run start(const CountMatrix& m, Settings s) {
+    Run r{create_model(m, s), nullptr, nullptr};
+    r.data = std::make_unique<Preprocessed>(apply_preprocess(r.model.prep, m.counts));
+    r.trainer = std::make_unique<Trainer>(r.model, *r.data);
+    return r;
+}
+
+}  // namespace
+
+TEST_CASE("end to end: the loss falls and the default rule beats the observed matrix by a wide margin") {
+    const Simulation sim = small_sim();
+    Settings s;
+    Run r = start(sim.observed, s);
+    r.trainer->run();
+    const auto& h = r.trainer->history();
+    REQUIRE(h.size() >= 5);
+    CHECK(h.back().train_loss < 0.8 * h.front().train_loss);
+    CHECK(r.trainer->stop_reason() != StopReason::running);
+    const Prediction p = predict(r.model, *r.data, sim.observed.n_genes(), sim.observed.n_cells());
+    const Eigen::MatrixXf imputed = impute(sim.observed.counts, p, s.rule);
+    const Metrics m = compute_metrics(sim.observed.counts, imputed, sim.truth.counts);
+    MESSAGE("epochs " << h.size() << ", distance ratio " << m.distance_ratio << ", zero ratio " << m.zero_distance_ratio);
+    CHECK(m.predict_distance < m.origin_distance);
+    CHECK(m.zero_distance_ratio < 0.5);
+    CHECK(m.recall > 0.9);
+}
+
+TEST_CASE("the same seed gives the same weights; another seed does not") {
+    const Simulation sim = small_sim();
+    Settings s;
+    s.train.epochs = 3;
+    Run a = start(sim.observed, s), b = start(sim.observed, s);
+    a.trainer->run();
+    b.trainer->run();
+    CHECK(a.model.net->params == b.model.net->params);
+    s.seed = 43;
+    Run c = start(sim.observed, s);
+    c.trainer->run();
+    CHECK(a.model.net->params != c.model.net->params);
+}
+
+TEST_CASE("stepping in slices reports progress and cancel stops before the next batch") {
+    const Simulation sim = small_sim();
+    Settings s;
+    s.train.epochs = 50;
+    Run r = start(sim.observed, s);
+    int reports = 0;
+    r.trainer->on_epoch = [&](const EpochReport& e) {
+        ++reports;
+        CHECK(e.epoch == reports);
+        CHECK(std::isfinite(e.val_loss));
+    };
+    CHECK_FALSE(r.trainer->step(0.0));  // one batch only
+    CHECK(r.trainer->epoch_fraction() > 0);
+    while (reports < 2) r.trainer->step(0.01);
+    r.trainer->cancel();
+    CHECK(r.trainer->step(10.0));
+    CHECK(r.trainer->stop_reason() == StopReason::cancelled);
+    CHECK(r.trainer->epoch() == reports);
+}
+
+TEST_CASE("divergence guard: a non-finite loss restores the last good weights and halves the learning rate") {
+    const Simulation sim = small_sim();
+    Settings s;
+    s.train.epochs = 4;
+    Run r = start(sim.observed, s);
+    while (r.trainer->epoch() < 1) r.trainer->step(0.01);
+    r.model.net->params(0) = std::nan("");  // poison the weights between two slices
+    r.trainer->run();
+    CHECK(r.trainer->recoveries() == 1);
+    CHECK(r.model.net->params.allFinite());
+    bool reported = false;
+    for (const auto& e : r.trainer->history())
+        if (e.event.find("diverged") != std::string::npos && e.event.find("halved the learning rate to 0.005") != std::string::npos)
+            reported = true;
+    CHECK(reported);
+    CHECK(r.trainer->history().back().learning_rate == doctest::Approx(0.005));
+}
+
+TEST_CASE("divergence guard gives up with a clear message after max_recoveries") {
+    const Simulation sim = small_sim();
+    Settings s;
+    s.train.max_recoveries = 0;
+    Run r = start(sim.observed, s);
+    r.model.net->params(0) = std::nan("");
+    CHECK_THROWS_WITH_AS(r.trainer->run(), doctest::Contains("training diverged 1 times"), std::runtime_error);
+}
+
+TEST_CASE("the seed's Model I settings (no BatchNorm, original loss, high learning rate) end without NaN") {
+    const Simulation sim = small_sim();
+    Settings s;
+    s.network.batchnorm = false;
+    s.loss.kind = LossKind::zinb_original;
+    s.train.optimizer.learning_rate = 0.5;
+    s.train.epochs = 20;
+    s.train.max_recoveries = 30;
+    Run r = start(sim.observed, s);
+    r.trainer->run();
+    MESSAGE("recoveries: " << r.trainer->recoveries());
+    for (const auto& e : r.trainer->history()) {
+        CHECK(std::isfinite(e.train_loss));
+        CHECK(std::isfinite(e.val_loss));
+    }
+    CHECK(r.model.net->params.allFinite());
+}
