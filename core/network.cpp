@@ -80,6 +80,9 @@ Network<T>::Network(Eigen::Index n_genes, NetworkOptions options, std::uint64_t 
     }
     Eigen::Index widest = 0;
     for (int w : options_.hidden) widest = std::max<Eigen::Index>(widest, w);
+    gene_theta_ = Vec<T>::Zero(n_genes);
+    gene_slope_ = Vec<T>::Zero(n_genes);
+    gene_terms_.resize(static_cast<std::size_t>(n_genes));
     pre_ = Mat<T>::Zero(3 * n_genes, max_batch);
     out_ = Mat<T>::Zero(3 * n_genes, max_batch);
     dpre_ = Mat<T>::Zero(3 * n_genes, max_batch);
@@ -123,18 +126,20 @@ void Network<T>::forward(const T* x_ptr, const T* sf_ptr, Eigen::Index b, bool t
     auto pre = pre_.block(0, 0, head_rows_, b);
     dense_forward<T>(weight(params, head_layout_), slice(params, head_layout_.b, head_rows_),
                      hidden_.back().a.leftCols(b), pre);
-    if (theta_param_ >= 0)  // per-gene theta: the same pre-activation in every column
-        pre_.block(theta_row_, 0, genes_, b).colwise() = params.segment(theta_param_, genes_);
 
     const T mu_lo = T(kMuMin), mu_hi = T(kMuMax), th_lo = T(kThetaMin), th_hi = T(kThetaHeadMax);
     const bool soft = options_.theta_activation == ThetaActivation::softplus;
+    auto theta_act = [&](T p) { return std::min(std::max(soft ? softplus(p) : std::exp(p), th_lo), th_hi); };
+    if (theta_param_ >= 0) {
+        // One theta per gene: activate once, not once per cell.
+        for (Eigen::Index i = 0; i < genes_; ++i) gene_theta_(i) = theta_act(params(theta_param_ + i));
+        out_.block(theta_row_, 0, genes_, b).colwise() = gene_theta_;
+    }
     for (Eigen::Index j = 0; j < b; ++j) {
         const T s = options_.size_factor_mean ? sf_ptr[j] : T(1);
-        for (Eigen::Index i = 0; i < genes_; ++i) {
-            out_(i, j) = s * std::min(std::max(std::exp(pre_(i, j)), mu_lo), mu_hi);
-            const T pt = pre_(theta_row_ + i, j);
-            out_(theta_row_ + i, j) = std::min(std::max(soft ? softplus(pt) : std::exp(pt), th_lo), th_hi);
-        }
+        for (Eigen::Index i = 0; i < genes_; ++i) out_(i, j) = s * std::min(std::max(std::exp(pre_(i, j)), mu_lo), mu_hi);
+        if (theta_param_ < 0)
+            for (Eigen::Index i = 0; i < genes_; ++i) out_(theta_row_ + i, j) = theta_act(pre_(theta_row_ + i, j));
         if (options_.zero_inflated)
             for (Eigen::Index i = 0; i < genes_; ++i) out_(pi_row_ + i, j) = sigmoid(pre_(pi_row_ + i, j));
     }
@@ -149,8 +154,16 @@ double Network<T>::loss_and_head_gradient(const T* y_ptr, const T* lgy1_ptr, Eig
     const T th_lo = T(kThetaMin), th_hi = T(kThetaHeadMax);
     const bool soft = options_.theta_activation == ThetaActivation::softplus;
     const bool zi = options_.zero_inflated, guarded = loss.kind == LossKind::zinb_guarded;
+    const bool per_gene = theta_param_ >= 0;
     const LossKind kind = zi ? loss.kind : LossKind::nb;
     const T ridge = T(loss.ridge);
+    // d theta / d pre-activation: sigmoid(p) for softplus, theta for exp, 0 where clipped.
+    auto theta_slope = [&](T th, T p) { return (th <= th_lo || th >= th_hi) ? T(0) : (soft ? sigmoid(p) : th); };
+    if (per_gene)
+        for (Eigen::Index i = 0; i < genes_; ++i) {
+            gene_terms_[static_cast<std::size_t>(i)] = theta_terms(gene_theta_(i));
+            gene_slope_(i) = theta_slope(gene_theta_(i), params(theta_param_ + i));
+        }
     double total = 0;
     Eigen::Index count = 0;
     for (Eigen::Index j = 0; j < b; ++j) {
@@ -158,11 +171,20 @@ double Network<T>::loss_and_head_gradient(const T* y_ptr, const T* lgy1_ptr, Eig
         const T* lg = lgy1_ptr + j * genes_;
         for (Eigen::Index i = 0; i < genes_; ++i) {
             const T mu = out_(i, j), th = out_(theta_row_ + i, j), pi = zi ? out_(pi_row_ + i, j) : T(0);
+            ThetaTerms<T> tt;
+            if (per_gene) {
+                tt = gene_terms_[static_cast<std::size_t>(i)];
+            } else if (kind == LossKind::nb || y[i] >= T(1e-8)) {
+                tt = theta_terms(th);
+            } else {  // the zero case reads only theta and the cap's scale: skip lgamma
+                tt.scale = th > T(kThetaMax) ? T(0) : T(1);
+                tt.theta = th > T(kThetaMax) ? T(kThetaMax) : th;
+            }
             T dpi, dmu, dth;
-            const T l = zinb_element<T>(y[i], pi, mu, th, lg[i], kind, ridge, dpi, dmu, dth);
-            const T pm = pre_(i, j), pt = pre_(theta_row_ + i, j);
+            const T l = zinb_element<T>(y[i], pi, mu, tt, lg[i], kind, ridge, dpi, dmu, dth);
+            const T pm = pre_(i, j);
             T gm = (pm < log_mu_lo || pm > log_mu_hi) ? T(0) : dmu * mu;
-            T gt = (th <= th_lo || th >= th_hi) ? T(0) : dth * (soft ? sigmoid(pt) : th);
+            T gt = dth * (per_gene ? gene_slope_(i) : theta_slope(th, pre_(theta_row_ + i, j)));
             T gp = zi ? dpi * pi * (T(1) - pi) : T(0);
             if (guarded && !(std::isfinite(l) && std::isfinite(gm) && std::isfinite(gt) && std::isfinite(gp))) {
                 gm = gt = gp = T(0);

@@ -95,6 +95,8 @@ private:
     Mat<T> out_;   // same shape: mu, pi, theta after activation
     Mat<T> dpre_;  // same shape: dL/d pre-activation
     Mat<T> da_, db_;  // ping-pong buffers for dL/d(hidden activation)
+    Vec<T> gene_theta_, gene_slope_;          // per-gene dispersion: theta and d theta / d param
+    std::vector<ThetaTerms<T>> gene_terms_;  // per-gene dispersion: lgamma/digamma/log of theta
     const T* last_x_ = nullptr;  // input of the last forward (G x b), read by backward
 };
 
