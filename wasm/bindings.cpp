@@ -1,0 +1,227 @@
+// Embind layer: a thin JS face over core/Session. Options arrive as plain objects (unknown keys
+// rejected by core/settings), C++ errors leave as JS Error with the core's message, and every
+// array handed to JS is a fresh JS-owned copy (never a view into the wasm heap).
+#include <emscripten/bind.h>
+#include <emscripten/val.h>
+
+#include <cstring>
+
+#include "../core/session.hpp"
+#include "../core/simulate.hpp"
+
+using emscripten::val;
+using namespace zimpute;
+
+namespace {
+
+// Runs f; a C++ exception becomes a JS Error. The message is copied out of the catch block
+// first, so no C++ exception is alive while the JS exception unwinds the wasm frames.
+template <typename F>
+auto guarded(F&& f) -> decltype(f()) {
+    static char message[4096];
+    try {
+        return f();
+    } catch (const std::exception& e) {
+        std::strncpy(message, e.what(), sizeof message - 1);
+    } catch (...) {
+        std::strncpy(message, "unknown error in zimpute", sizeof message - 1);
+    }
+    val::global("Error").new_(val(static_cast<const char*>(message))).throw_();
+}
+
+std::string to_text(const val& v) { return val::global("String")(v).as<std::string>(); }
+
+void apply_options(Settings& s, const val& options) {
+    if (options.isUndefined() || options.isNull()) return;
+    const val keys = val::global("Object").call<val>("keys", options);
+    const auto n = keys["length"].as<unsigned>();
+    for (unsigned i = 0; i < n; ++i) {
+        const std::string key = keys[i].as<std::string>();
+        if (key == "preset") continue;  // applied first, below
+        set_option(s, key, to_text(options[key]));
+    }
+}
+
+Settings settings_from(const val& options) {
+    const bool has_preset = !options.isUndefined() && !options.isNull() && options.hasOwnProperty("preset");
+    Settings s = preset(has_preset ? to_text(options["preset"]) : "default");
+    apply_options(s, options);
+    return s;
+}
+
+val bytes_to_js(const std::string& bytes) {
+    // new Uint8Array(view) copies, so JS owns the result and can transfer its buffer.
+    return val::global("Uint8Array")
+        .new_(emscripten::typed_memory_view(bytes.size(), reinterpret_cast<const unsigned char*>(bytes.data())));
+}
+
+val warnings_to_js(const std::vector<std::string>& w) {
+    val out = val::array();
+    for (const auto& s : w) out.call<void>("push", s);
+    return out;
+}
+
+val report_to_js(const EpochReport& r) {
+    val o = val::object();
+    o.set("epoch", r.epoch);
+    o.set("trainLoss", r.train_loss);
+    o.set("valLoss", std::isfinite(r.val_loss) ? val(r.val_loss) : val::null());
+    o.set("learningRate", r.learning_rate);
+    o.set("seconds", r.seconds);
+    o.set("improved", r.improved);
+    o.set("event", r.event);
+    return o;
+}
+
+class JsSession {
+public:
+    explicit JsSession(val options) : session_(guarded([&] { return settings_from(options); })) {}
+
+    void setOptions(val options) {
+        guarded([&] {
+            Settings s = settings_from(options);
+            session_.settings() = s;
+        });
+    }
+
+    val settings() {
+        val o = val::object();
+        for (const auto& d : option_docs()) o.set(d.key, get_option(session_.settings(), d.key));
+        return o;
+    }
+
+    val loadData(std::string bytes, std::string name, bool cells_in_rows) {
+        return guarded([&] {
+            ReadOptions r;
+            r.source = name;
+            r.cells_in_rows = cells_in_rows;
+            const CountMatrix& m = session_.load_data(bytes, r);
+            reported_ = 0;
+            val o = val::object();
+            o.set("genes", static_cast<double>(m.n_genes()));
+            o.set("cells", static_cast<double>(m.n_cells()));
+            o.set("zeroFraction", static_cast<double>((m.counts.array() == 0).count()) / static_cast<double>(m.counts.size()));
+            o.set("warnings", warnings_to_js(m.warnings));
+            return o;
+        });
+    }
+
+    void loadTruth(std::string bytes, std::string name) {
+        guarded([&] {
+            ReadOptions r;
+            r.source = name;
+            session_.load_truth(bytes, r);
+        });
+    }
+
+    void loadModel(std::string bytes, std::string name) { guarded([&] { session_.load_model(bytes, name); }); }
+
+    val startTraining() {
+        return guarded([&] {
+            Trainer& t = session_.start_training();
+            reported_ = 0;
+            val o = val::object();
+            o.set("trainCells", static_cast<double>(t.n_train()));
+            o.set("validationCells", static_cast<double>(t.n_validation()));
+            o.set("epochs", t.epochs());
+            return o;
+        });
+    }
+
+    // Trains for about budget_ms and reports what happened since the last call.
+    val step(double budget_ms) {
+        return guarded([&] {
+            Trainer* t = session_.trainer();
+            if (!t) throw std::logic_error("call startTraining before step");
+            const bool done = t->step(budget_ms / 1000.0);
+            val reports = val::array();
+            const auto& h = t->history();
+            for (; reported_ < h.size(); ++reported_) reports.call<void>("push", report_to_js(h[reported_]));
+            val o = val::object();
+            o.set("done", done);
+            o.set("epoch", t->epoch());
+            o.set("epochs", t->epochs());
+            o.set("fraction", t->epoch_fraction());
+            o.set("stopReason", to_string(t->stop_reason()));
+            o.set("recoveries", t->recoveries());
+            o.set("trainSeconds", t->train_seconds());
+            o.set("reports", reports);
+            return o;
+        });
+    }
+
+    void cancel() {
+        if (Trainer* t = session_.trainer()) t->cancel();
+    }
+
+    void impute() { guarded([&] { session_.impute(); }); }
+
+    bool hasTruth() const { return session_.has_truth(); }
+
+    // Metrics (with a truth), settings and training summary, as a JSON string.
+    std::string report() { return guarded([&] { return session_.report_json(); }); }
+
+    // "result", "pi", "mu", "theta" (CSV in the input's layout) or "model" (binary).
+    val output(std::string which) {
+        return guarded([&] {
+            if (which == "result") return bytes_to_js(session_.result_csv());
+            if (which == "model") return bytes_to_js(session_.model_bytes());
+            return bytes_to_js(session_.matrix_csv(which));
+        });
+    }
+
+private:
+    Session session_;
+    std::size_t reported_ = 0;
+};
+
+val option_docs_js() {
+    val out = val::array();
+    for (const auto& d : option_docs()) {
+        val o = val::object();
+        o.set("key", d.key);
+        o.set("default", d.default_value);
+        o.set("help", d.help);
+        out.call<void>("push", o);
+    }
+    return out;
+}
+
+// Simulated data with truth in the course's format: {data, truth} as CSV bytes.
+val simulate_js(val options) {
+    return guarded([&] {
+        SimulateOptions o;
+        auto num = [&](const char* k, double def) { return options.hasOwnProperty(k) ? options[k].as<double>() : def; };
+        o.genes = static_cast<int>(num("genes", o.genes));
+        o.cells = static_cast<int>(num("cells", o.cells));
+        o.groups = static_cast<int>(num("groups", o.groups));
+        o.zero_fraction = num("zeroFraction", o.zero_fraction);
+        o.seed = static_cast<std::uint64_t>(num("seed", static_cast<double>(o.seed)));
+        const Simulation s = simulate(o);
+        val out = val::object();
+        out.set("data", bytes_to_js(write_counts(s.observed, s.observed.counts)));
+        out.set("truth", bytes_to_js(write_counts(s.truth, s.truth.counts)));
+        return out;
+    });
+}
+
+}  // namespace
+
+EMSCRIPTEN_BINDINGS(zimpute) {
+    emscripten::class_<JsSession>("Session")
+        .constructor<val>()
+        .function("setOptions", &JsSession::setOptions)
+        .function("settings", &JsSession::settings)
+        .function("loadData", &JsSession::loadData)
+        .function("loadTruth", &JsSession::loadTruth)
+        .function("loadModel", &JsSession::loadModel)
+        .function("startTraining", &JsSession::startTraining)
+        .function("step", &JsSession::step)
+        .function("cancel", &JsSession::cancel)
+        .function("impute", &JsSession::impute)
+        .function("hasTruth", &JsSession::hasTruth)
+        .function("report", &JsSession::report)
+        .function("output", &JsSession::output);
+    emscripten::function("optionDocs", &option_docs_js);
+    emscripten::function("simulate", &simulate_js);
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+// The WebAssembly build from a terminal, with the native CLI's contract for `impute`:
+//   node wasm/zimpute-node.mjs impute --data D --out R [--truth T] [--metrics M] [--option value ...]
+//   node wasm/zimpute-node.mjs simulate --out D [--truth-out T] [--genes N] [--cells N] [--seed S]
+// Progress goes to stderr, one line per epoch; the last stdout line is RESULT_JSON {...}.
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadZimpute } from './load-node.mjs';
+
+const FILE_KEYS = new Set(['data', 'out', 'truth', 'metrics', 'save', 'model', 'pi', 'mu', 'theta', 'truth-out']);
+const SIM_KEYS = new Set(['genes', 'cells', 'groups', 'zero-fraction', 'seed']);
+
+function parseArgs(argv) {
+  const args = { command: argv[0], values: {}, flags: new Set() };
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) throw new UsageError(`unexpected argument '${a}'`);
+    const key = a.slice(2);
+    if (key === 'cells-in-rows' || key === 'quiet') { args.flags.add(key); continue; }
+    if (i + 1 >= argv.length) throw new UsageError(`--${key} needs a value`);
+    args.values[key] = argv[++i];
+  }
+  return args;
+}
+
+class UsageError extends Error {}
+
+// Write through a temporary file and a rename: a failure never leaves a partial file.
+function writeAtomic(file, bytes) {
+  const tmp = `${file}.zimpute-tmp`;
+  fs.writeFileSync(tmp, bytes);
+  fs.renameSync(tmp, file);
+}
+
+function need(args, key) {
+  if (!(key in args.values)) throw new UsageError(`'${args.command}' needs --${key}`);
+  return args.values[key];
+}
+
+async function impute(Z, args) {
+  const options = {};
+  for (const [k, v] of Object.entries(args.values)) if (!FILE_KEYS.has(k)) options[k] = v;
+  const dataPath = need(args, 'data');
+  const outPath = need(args, 'out');
+  const session = new Z.Session(options);
+  try {
+    const t0 = performance.now();
+    const info = session.loadData(fs.readFileSync(dataPath), path.basename(dataPath), args.flags.has('cells-in-rows'));
+    const parseSeconds = (performance.now() - t0) / 1000;
+    let training = null;
+    for (const w of info.warnings) process.stderr.write(`zimpute: warning: ${dataPath}: ${w}\n`);
+    if (args.values.truth) session.loadTruth(fs.readFileSync(args.values.truth), path.basename(args.values.truth));
+    if (args.values.model) {
+      session.loadModel(fs.readFileSync(args.values.model), path.basename(args.values.model));
+    } else {
+      const start = session.startTraining();
+      process.stderr.write(`zimpute: training on ${start.trainCells} cells (${start.validationCells} for validation), ${info.genes} genes\n`);
+      let status;
+      do {
+        status = session.step(1000);
+        for (const r of status.reports) {
+          if (args.flags.has('quiet') && !r.event) continue;
+          const val = r.valLoss === null ? 'nan' : r.valLoss.toFixed(5);
+          process.stderr.write(`epoch ${r.epoch}/${status.epochs}  train ${r.trainLoss.toFixed(5)}  val ${val}  ` +
+            `lr ${r.learningRate.toPrecision(3)}  ${r.seconds.toFixed(3)} s${r.event ? `  [${r.event}]` : ''}\n`);
+        }
+      } while (!status.done);
+      training = status;
+    }
+    session.impute();
+    // Format everything before writing anything.
+    const files = [[outPath, session.output('result')]];
+    for (const m of ['pi', 'mu', 'theta']) if (args.values[m]) files.push([args.values[m], session.output(m)]);
+    if (args.values.save) files.push([args.values.save, session.output('model')]);
+    const report = session.report();
+    if (args.values.metrics) files.push([args.values.metrics, report + '\n']);
+    for (const [f, bytes] of files) writeAtomic(f, bytes);
+    const result = { parse_seconds: parseSeconds };
+    if (training) {
+      result.train_seconds = training.trainSeconds;
+      result.epochs = training.epoch;
+      if (training.epoch > 0) result.sec_per_epoch = training.trainSeconds / training.epoch;
+    }
+    if (session.hasTruth()) result.metrics = JSON.parse(report);
+    process.stdout.write(`RESULT_JSON ${JSON.stringify(result)}\n`);
+  } finally {
+    session.delete();
+  }
+}
+
+function simulate(Z, args) {
+  const o = {};
+  for (const k of SIM_KEYS) if (k in args.values) o[k === 'zero-fraction' ? 'zeroFraction' : k] = Number(args.values[k]);
+  const sim = Z.simulate(o);
+  const files = [[need(args, 'out'), sim.data]];
+  if (args.values['truth-out']) files.push([args.values['truth-out'], sim.truth]);
+  for (const [f, bytes] of files) writeAtomic(f, bytes);
+  process.stdout.write(`RESULT_JSON ${JSON.stringify({ genes: o.genes ?? 1000, cells: o.cells ?? 600 })}\n`);
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const Z = await loadZimpute();
+  if (args.command === 'impute') return impute(Z, args);
+  if (args.command === 'simulate') return simulate(Z, args);
+  throw new UsageError(`unknown command '${args.command ?? ''}' (impute or simulate)`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`zimpute: ${e instanceof UsageError ? '' : 'error: '}${e.message}\n`);
+  process.exitCode = e instanceof UsageError ? 2 : 1;
+});
