@@ -197,7 +197,7 @@ CountMatrix read_counts(std::string_view text, const ReadOptions& options) {
         index_col = true;
     } else if (k != h) {
         throw InputError(src + ": line " + std::to_string(line_no) + ": expected " + std::to_string(h) +
-                         (h == 1 ? " field" : " fields") + std::string(" (as in the header, ") + " + describe_delimiter(delim) + "-separated), found " +
+                         (h == 1 ? " field" : " fields") + " (as in the header, " + describe_delimiter(delim) + "-separated), found " +
                          std::to_string(k));
     }
     m.has_row_names = index_col;
@@ -223,7 +223,7 @@ CountMatrix read_counts(std::string_view text, const ReadOptions& options) {
         first_row = false;
         if (fields.size() != n_fields)
             throw InputError(src + ": line " + std::to_string(line_no) + ": expected " + std::to_string(n_fields) +
-                             (n_fields == 1 ? " field" : " fields") + std::string(" (as in the header, ") + " + describe_delimiter(delim) + "-separated), found " +
+                             (n_fields == 1 ? " field" : " fields") + " (as in the header, " + describe_delimiter(delim) + "-separated), found " +
                              std::to_string(fields.size()));
         if (index_col) row_names.emplace_back(fields[0]);
         for (std::size_t c = 0; c < n_cols; ++c) {

@@ -1,0 +1,107 @@
+// The page in headless Chromium, as a person uses it: upload data and truth, train, watch
+// progress, read the metric table, download result.csv; a bad file shows a plain error; Cancel
+// stops at once; and the page requests nothing but its own files.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startServer } from '../../web/dev-server.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const WEB = path.resolve(HERE, '../../web');
+const OUT = path.join(HERE, 'output');
+fs.mkdirSync(OUT, { recursive: true });
+
+let server, browser, origin;
+const foreignRequests = [];
+
+before(async () => {
+  server = await startServer(0);
+  origin = `http://127.0.0.1:${server.address().port}`;
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--no-first-run', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+async function openPage() {
+  const page = await browser.newPage({ acceptDownloads: true, viewport: { width: 1100, height: 900 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('request', (r) => { if (!r.url().startsWith(origin) && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) foreignRequests.push(r.url()); });
+  await page.goto(`${origin}/`);
+  await page.waitForFunction(() => document.querySelectorAll('#settings select, #settings input').length > 10);
+  return { page, errors };
+}
+
+test('upload data and truth, train, see progress and metrics, download result.csv', async () => {
+  const { page, errors } = await openPage();
+  await page.setInputFiles('#data-file', path.join(WEB, 'example/data.csv'));
+  await page.setInputFiles('#truth-file', path.join(WEB, 'example/truth.csv'));
+  await page.fill('#opt-epochs', '8');
+  await page.click('#train');
+  await page.waitForFunction(() => /epoch [1-9]/.test(document.getElementById('status').textContent));
+  assert.ok(await page.$eval('#progress', (p) => p.value > 0));
+  await page.waitForSelector('#metrics-table', { timeout: 120000 });
+  const table = await page.$eval('#metrics-table', (t) => t.innerText);
+  assert.match(table, /zero count/);
+  assert.match(table, /predict distance/);
+  assert.equal(await page.$eval('#error', (e) => e.hidden), true);
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-result')]);
+  assert.equal(download.suggestedFilename(), 'result.csv');
+  const saved = path.join(OUT, 'result.csv');
+  await download.saveAs(saved);
+  const input = fs.readFileSync(path.join(WEB, 'example/data.csv'), 'utf8').trim().split('\n');
+  const result = fs.readFileSync(saved, 'utf8').trim().split('\n');
+  assert.equal(result[0], input[0], 'same header (cell labels)');
+  assert.equal(result.length, input.length, 'same number of genes');
+  assert.equal(result[1].split(',').length, input[1].split(',').length, 'same number of cells');
+
+  const [metrics] = await Promise.all([page.waitForEvent('download'), page.click('#download-metrics')]);
+  const m = JSON.parse(fs.readFileSync(await metrics.path(), 'utf8'));
+  assert.ok(m.predict_distance < m.origin_distance, 'imputation moved the matrix toward the truth');
+
+  await page.screenshot({ path: path.join(OUT, 'e2e.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a malformed file shows a plain error naming the line', async () => {
+  const { page } = await openPage();
+  await page.setInputFiles('#data-file', { name: 'broken.csv', mimeType: 'text/csv', buffer: Buffer.from('Cell1,Cell2,Cell3\n1,2,3\n4,5\n') });
+  await page.click('#train');
+  await page.waitForSelector('#error:not([hidden])');
+  assert.equal(await page.$eval('#error', (e) => e.textContent),
+    'broken.csv: line 3: expected 3 fields (as in the header, comma-separated), found 2');
+  assert.equal(await page.$eval('#train', (b) => b.disabled), false, 'the page recovers');
+  await page.screenshot({ path: path.join(OUT, 'error.png') });
+  await page.close();
+});
+
+test('Try the example then Cancel stops training at once and keeps the page usable', async () => {
+  const { page } = await openPage();
+  await page.click('#example');
+  await page.waitForFunction(() => /example_data\.csv/.test(document.getElementById('files-status').textContent));
+  await page.click('#train');
+  await page.waitForFunction(() => /epoch [2-9]/.test(document.getElementById('status').textContent), null, { timeout: 60000 });
+  const t0 = Date.now();
+  await page.click('#cancel');
+  await page.waitForFunction(() => !document.getElementById('train').disabled, null, { timeout: 10000 });
+  assert.ok(Date.now() - t0 < 3000, `cancel took ${Date.now() - t0} ms`);
+  assert.match(await page.$eval('#status', (e) => e.textContent), /Cancelled/);
+  await page.waitForSelector('#metrics-table');  // results from the best weights so far
+  await page.close();
+});
+
+test('the page requested nothing outside its own origin', () => {
+  assert.deepEqual(foreignRequests, []);
+});

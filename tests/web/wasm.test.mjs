@@ -1,0 +1,116 @@
+// Node tests of the WebAssembly module: same results as the native build, errors as JS Errors,
+// no memory growth across repeated sessions, and the Node entry's CLI contract.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadZimpute } from '../../wasm/load-node.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const NATIVE = path.join(ROOT, 'build/zimpute');
+const NODE_ENTRY = path.join(ROOT, 'wasm/zimpute-node.mjs');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'zimpute-wasm-'));
+const Z = await loadZimpute();
+
+function parseCsv(text) {
+  const lines = text.trim().split('\n');
+  return { header: lines[0], rows: lines.slice(1).map((l) => l.split(',').map(Number)) };
+}
+
+test('the wasm build gives the native build\'s results on a small fixed input', () => {
+  const data = path.join(tmp, 'd.csv');
+  execFileSync(NATIVE, ['simulate', '--out', data, '--genes', '60', '--cells', '80', '--seed', '3']);
+  const out = path.join(tmp, 'native.csv');
+  const native = execFileSync(NATIVE, ['impute', '--data', data, '--out', out, '--epochs', '3'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.match(native.trim().split('\n').pop(), /^RESULT_JSON /);
+
+  const s = new Z.Session({ epochs: 3 });
+  try {
+    s.loadData(fs.readFileSync(data), 'd.csv', false);
+    s.startTraining();
+    let status;
+    const reports = [];
+    do { status = s.step(1000); reports.push(...status.reports); } while (!status.done);
+    assert.equal(reports.length, 3);
+    s.impute();
+    const wasm = parseCsv(new TextDecoder().decode(s.output('result')));
+    const nat = parseCsv(fs.readFileSync(out, 'utf8'));
+    assert.equal(wasm.header, nat.header);
+    assert.equal(wasm.rows.length, nat.rows.length);
+    let diff = 0, norm = 0;
+    for (let i = 0; i < nat.rows.length; i++)
+      for (let j = 0; j < nat.rows[i].length; j++) {
+        diff += (wasm.rows[i][j] - nat.rows[i][j]) ** 2;
+        norm += nat.rows[i][j] ** 2;
+      }
+    // Float sums are ordered differently (AVX vs wasm SIMD); three epochs keep the drift tiny.
+    assert.ok(Math.sqrt(diff / norm) < 1e-3, `relative difference ${Math.sqrt(diff / norm)}`);
+  } finally {
+    s.delete();
+  }
+});
+
+test('C++ errors reach JavaScript as Error with the core\'s message', () => {
+  assert.throws(() => new Z.Session({ epoch: 3 }), (e) => e instanceof Error && /unknown option 'epoch'/.test(e.message));
+  assert.throws(() => new Z.Session({ rule: 'best' }), /rule must be seed, mean or posterior, not 'best'/);
+  const s = new Z.Session({});
+  try {
+    assert.throws(() => s.loadData(new TextEncoder().encode('Cell1,Cell2,Cell3\n1,2,3\n4,5\n'), 'bad.csv', false),
+      (e) => e instanceof Error && e.message === 'bad.csv: line 3: expected 3 fields (as in the header, comma-separated), found 2');
+    assert.throws(() => s.loadData(new TextEncoder().encode('a,b\n1,-1\n'), 'neg.csv', false), /neg.csv: line 2, column 2: expected a non-negative count, found '-1'/);
+    assert.throws(() => s.step(10), /startTraining/);
+    assert.throws(() => s.output('result'), /no data loaded|nothing imputed/);
+    s.loadData(new TextEncoder().encode('c1,c2\n1,2\n3,4\n'), 'ok.csv', false);
+    assert.throws(() => s.loadTruth(new TextEncoder().encode('c1,c2\n1,2\n'), 't.csv'), /the truth file has 1 genes, the data has 2/);
+    assert.throws(() => s.loadModel(new TextEncoder().encode('nope'), 'm.zim'), /m.zim: not a zimpute model file/);
+  } finally {
+    s.delete();
+  }
+});
+
+test('repeated sessions do not grow memory (nothing leaks per session)', () => {
+  const sim = Z.simulate({ genes: 500, cells: 300, seed: 2 });
+  const once = () => {
+    const s = new Z.Session({ epochs: 1 });
+    s.loadData(sim.data, 'sim.csv', false);
+    s.loadTruth(sim.truth, 'truth.csv');
+    s.startTraining();
+    while (!s.step(1000).done);
+    s.impute();
+    s.output('result');
+    s.output('model');
+    JSON.parse(s.report());
+    s.delete();
+  };
+  for (let i = 0; i < 3; i++) once();
+  const warm = Z.HEAPU8.buffer.byteLength;
+  for (let i = 0; i < 12; i++) once();
+  // One session holds ~10 MB here; a leaked session per run would grow the heap past 100 MB.
+  assert.equal(Z.HEAPU8.buffer.byteLength, warm);
+});
+
+test('the Node entry keeps the CLI contract: RESULT_JSON last, errors one line, no partial output', () => {
+  const data = path.join(tmp, 'e.csv');
+  execFileSync(NATIVE, ['simulate', '--out', data, '--genes', '50', '--cells', '60', '--seed', '4']);
+  const out = path.join(tmp, 'e_out.csv');
+  const ok = spawnSync('node', [NODE_ENTRY, 'impute', '--data', data, '--out', out, '--epochs', '2'], { encoding: 'utf8' });
+  assert.equal(ok.status, 0, ok.stderr);
+  const last = ok.stdout.trim().split('\n').pop();
+  assert.match(last, /^RESULT_JSON /);
+  const result = JSON.parse(last.slice('RESULT_JSON '.length));
+  assert.equal(result.epochs, 2);
+  assert.ok(result.sec_per_epoch > 0);
+  assert.equal((ok.stderr.match(/^epoch /gm) || []).length, 2);
+  assert.equal(fs.readFileSync(out, 'utf8').split('\n')[0], fs.readFileSync(data, 'utf8').split('\n')[0]);
+
+  const bad = path.join(tmp, 'bad.csv');
+  fs.writeFileSync(bad, 'Cell1,Cell2\n1,x\n2,3\n');
+  const badOut = path.join(tmp, 'bad_out.csv');
+  const err = spawnSync('node', [NODE_ENTRY, 'impute', '--data', bad, '--out', badOut], { encoding: 'utf8' });
+  assert.equal(err.status, 1);
+  assert.equal(err.stderr, "zimpute: error: bad.csv: line 2, column 2: expected a non-negative number, found 'x'\n");
+  assert.ok(!fs.existsSync(badOut));
+});

@@ -1,0 +1,124 @@
+// zimpute worker: owns the WebAssembly session so the page never blocks.
+//
+// Requests (page -> worker), each {id, type, ...}:
+//   init                                  -> ready {optionDocs}
+//   simulate {options}                    -> simulated {data, truth}            (ArrayBuffers)
+//   run {data, truth?, model?, options, cellsInRows}
+//       data/truth/model are {name, bytes: ArrayBuffer}; with a model the data is imputed
+//       without training.                 -> loaded {info}, progress {status}..., done {report, cancelled}
+//   settings {options}                    -> settings {settings}   (a preset's values, as text)
+//   cancel                                -> the running job ends after the current slice
+//   output {which: result|pi|mu|theta|model} -> output {which, bytes}          (ArrayBuffer)
+// Any failure answers error {message} for that id. Buffers are transferred, never shared views.
+/* global importScripts, createZimpute */
+'use strict';
+
+importScripts('zimpute.js');
+
+const SLICE_MS = 100;  // training time between two progress messages (and cancel checks)
+let modulePromise = null;
+let session = null;
+let cancelRequested = false;
+let busy = false;  // one job at a time: a second run would delete the session in use
+
+function zimpute() {
+  if (!modulePromise) modulePromise = createZimpute();
+  return modulePromise;
+}
+
+function reply(id, type, body = {}, transfer = []) {
+  self.postMessage({ id, type, ...body }, transfer);
+}
+
+function fail(id, e) {
+  reply(id, 'error', { message: e instanceof Error ? e.message : String(e) });
+}
+
+const yieldToMessages = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+async function run(id, msg) {
+  const Z = await zimpute();
+  if (session) session.delete();
+  session = null;
+  cancelRequested = false;
+  const s = new Z.Session(msg.options || {});
+  session = s;
+  const info = s.loadData(new Uint8Array(msg.data.bytes), msg.data.name, !!msg.cellsInRows);
+  if (msg.truth) s.loadTruth(new Uint8Array(msg.truth.bytes), msg.truth.name);
+  reply(id, 'loaded', { info, settings: s.settings() });
+  let cancelled = false;
+  if (msg.model) {
+    s.loadModel(new Uint8Array(msg.model.bytes), msg.model.name);
+  } else {
+    const start = s.startTraining();
+    reply(id, 'progress', { status: { epoch: 0, epochs: start.epochs, fraction: 0, reports: [], done: false, start } });
+    for (;;) {
+      if (cancelRequested) s.cancel();
+      const status = s.step(SLICE_MS);
+      reply(id, 'progress', { status });
+      if (status.done) {
+        cancelled = status.stopReason === 'cancelled';
+        if (cancelled && status.epoch === 0) {
+          reply(id, 'done', { cancelled: true, report: null });
+          return;
+        }
+        break;
+      }
+      await yieldToMessages();  // lets a cancel message in
+    }
+  }
+  s.impute();
+  reply(id, 'done', { cancelled, report: JSON.parse(s.report()) });
+}
+
+self.onmessage = async (event) => {
+  const msg = event.data;
+  const { id } = msg;
+  try {
+    switch (msg.type) {
+      case 'init': {
+        const Z = await zimpute();
+        reply(id, 'ready', { optionDocs: Z.optionDocs() });
+        break;
+      }
+      case 'simulate': {
+        const Z = await zimpute();
+        const sim = Z.simulate(msg.options || {});
+        reply(id, 'simulated', { data: sim.data.buffer, truth: sim.truth.buffer }, [sim.data.buffer, sim.truth.buffer]);
+        break;
+      }
+      case 'settings': {
+        const Z = await zimpute();
+        const s = new Z.Session(msg.options || {});
+        try {
+          reply(id, 'settings', { settings: s.settings() });
+        } finally {
+          s.delete();
+        }
+        break;
+      }
+      case 'run':
+        if (busy) throw new Error('a job is already running; cancel it first');
+        busy = true;
+        try {
+          await run(id, msg);
+        } finally {
+          busy = false;
+        }
+        break;
+      case 'cancel':
+        cancelRequested = true;
+        break;
+      case 'output': {
+        if (!session) throw new Error('nothing has been computed yet');
+        const bytes = session.output(msg.which);
+        reply(id, 'output', { which: msg.which, bytes: bytes.buffer }, [bytes.buffer]);
+        break;
+      }
+      default:
+        throw new Error(`unknown request '${msg.type}'`);
+    }
+  } catch (e) {
+    fail(id, e);
+  }
+};
