@@ -24,7 +24,8 @@ const char* kUsage = R"(zimpute - denoise single-cell count matrices with a ZINB
 
 usage:
   zimpute impute   --data data.csv --out result.csv [--truth truedata.csv] [--metrics m.json]
-                   [--save model.zim] [--pi pi.csv] [--mu mu.csv] [--theta theta.csv] [options]
+                   [--save model.zim] [--pi pi.csv] [--mu mu.csv] [--theta theta.csv]
+                   [--latent latent.csv] [options]
   zimpute train    --data data.csv --save model.zim [options]
   zimpute apply    --model model.zim --data data.csv --out result.csv [--truth t.csv] [--metrics m.json]
   zimpute evaluate --data data.csv --truth truedata.csv --imputed result.csv [--metrics m.json]
@@ -92,7 +93,7 @@ Args parse(int argc, char** argv) {
 
 // Keys that are files or commands rather than model settings.
 const std::set<std::string> kPlumbing = {"data", "out", "truth", "metrics", "save", "model", "pi", "mu", "theta",
-                                         "imputed", "out-prefix", "fraction", "truth-out", "genes", "cells",
+                                         "imputed", "latent", "out-prefix", "fraction", "truth-out", "genes", "cells",
                                          "groups", "zero-fraction", "preset"};
 
 Settings settings_from(const Args& a) {
@@ -140,7 +141,7 @@ void write_outputs(Session& s, const Args& a, const std::string& timing) {
     // Everything is formatted before anything is written, so a failure leaves no partial set.
     std::vector<std::pair<std::string, std::string>> files;
     if (a.has("out")) files.emplace_back(a.get("out"), s.result_csv());
-    for (const char* m : {"pi", "mu", "theta"})
+    for (const char* m : {"pi", "mu", "theta", "latent"})
         if (a.has(m)) files.emplace_back(a.get(m), s.matrix_csv(m));
     if (a.has("save")) files.emplace_back(a.get("save"), s.model_bytes());
     std::string result = "{" + timing;

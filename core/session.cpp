@@ -129,7 +129,18 @@ std::string Session::matrix_csv(const std::string& which) const {
     if (which == "pi") return write_counts(data(), p.pi);
     if (which == "mu") return write_counts(data(), p.mu);
     if (which == "theta") return write_counts(data(), p.theta);
-    throw std::invalid_argument("matrix must be pi, mu or theta, not '" + which + "'");
+    if (which == "latent") {
+        // Latent units take the place of genes, named, in the data's orientation.
+        CountMatrix layout = data();
+        layout.genes.clear();
+        for (Eigen::Index k = 0; k < p.latent.rows(); ++k) layout.genes.push_back("Latent" + std::to_string(k + 1));
+        layout.counts.resize(p.latent.rows(), p.latent.cols());
+        layout.has_row_names = true;
+        layout.header_has_corner = true;
+        layout.corner = layout.cells_in_rows ? "cell" : "latent";
+        return write_counts(layout, p.latent);
+    }
+    throw std::invalid_argument("matrix must be pi, mu, theta or latent, not '" + which + "'");
 }
 
 std::string Session::model_bytes() const {

@@ -47,7 +47,8 @@ public:
     std::string report_json() const;
 
     std::string result_csv() const;                       ///< imputed counts, input layout
-    std::string matrix_csv(const std::string& which) const;  ///< "pi", "mu" or "theta"
+    /// "pi", "mu", "theta" (genes x cells, input layout) or "latent" (latent units x cells)
+    std::string matrix_csv(const std::string& which) const;
     std::string model_bytes() const;
 
 private:

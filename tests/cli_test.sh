@@ -18,13 +18,15 @@ check() {  # check NAME CONDITION...
 check "simulate writes the course format" grep -q '^Cell1,Cell2,' d.csv
 check "simulate reports" grep -q '^RESULT_JSON {"genes":60' sim.out
 
-"$Z" impute --data d.csv --truth t.csv --out r.csv --metrics m.json --save m.zim --epochs 3 > out.txt 2> err.txt
+"$Z" impute --data d.csv --truth t.csv --out r.csv --metrics m.json --save m.zim --latent l.csv --epochs 3 > out.txt 2> err.txt
 check "impute exits 0" test $? -eq 0
 check "RESULT_JSON is the last stdout line" bash -c 'tail -n 1 out.txt | grep -q "^RESULT_JSON {\"train_seconds\":.*\"sec_per_epoch\":.*\"metrics\":{\"zero_num\""'
 check "one progress line per epoch on stderr" test "$(grep -c '^epoch ' err.txt)" -eq 3
 check "result keeps the header" test "$(head -n 1 r.csv)" = "$(head -n 1 d.csv)"
 check "result has the input's shape" test "$(wc -l < r.csv)" -eq "$(wc -l < d.csv)"
 check "metrics file" grep -q '"predict_distance"' m.json
+check "latent: 32 units x cells" test "$(wc -l < l.csv)" -eq 33
+check "latent header names the cells" test "$(head -n 1 l.csv)" = "latent,$(head -n 1 d.csv)"
 
 "$Z" apply --model m.zim --data d.csv --out r2.csv > /dev/null 2>&1
 check "apply with the saved model reproduces the result" cmp -s r.csv r2.csv

@@ -161,7 +161,7 @@ public:
     // Metrics (with a truth), settings and training summary, as a JSON string.
     std::string report() { return guarded([&] { return session_.report_json(); }); }
 
-    // "result", "pi", "mu", "theta" (CSV in the input's layout) or "model" (binary).
+    // "result", "pi", "mu", "theta", "latent" (CSV in the input's layout) or "model" (binary).
     val output(std::string which) {
         return guarded([&] {
             if (which == "result") return bytes_to_js(session_.result_csv());

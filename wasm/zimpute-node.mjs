@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadZimpute } from './load-node.mjs';
 
-const FILE_KEYS = new Set(['data', 'out', 'truth', 'metrics', 'save', 'model', 'pi', 'mu', 'theta', 'truth-out']);
+const FILE_KEYS = new Set(['data', 'out', 'truth', 'metrics', 'save', 'model', 'pi', 'mu', 'theta', 'latent', 'truth-out']);
 const SIM_KEYS = new Set(['genes', 'cells', 'groups', 'zero-fraction', 'seed']);
 
 function parseArgs(argv) {
@@ -70,7 +70,7 @@ async function impute(Z, args) {
     session.impute();
     // Format everything before writing anything.
     const files = [[outPath, session.output('result')]];
-    for (const m of ['pi', 'mu', 'theta']) if (args.values[m]) files.push([args.values[m], session.output(m)]);
+    for (const m of ['pi', 'mu', 'theta', 'latent']) if (args.values[m]) files.push([args.values[m], session.output(m)]);
     if (args.values.save) files.push([args.values.save, session.output('model')]);
     const report = session.report();
     if (args.values.metrics) files.push([args.values.metrics, report + '\n']);

@@ -218,7 +218,7 @@ async function run(dataFile, modelFile, truthFile) {
   const reports = [];
   drawLoss(reports);
   $('progress').value = 0;
-  for (const id of ['download-result', 'download-metrics', 'download-pi', 'download-mu', 'download-theta', 'download-model'])
+  for (const id of ['download-result', 'download-metrics', 'download-pi', 'download-mu', 'download-theta', 'download-latent', 'download-model'])
     $(id).disabled = true;
   $('metrics').textContent = '';
   $('status').textContent = 'Reading the data…';
@@ -247,7 +247,7 @@ async function run(dataFile, modelFile, truthFile) {
     lastReport = done.report;
     if (done.cancelled) $('status').textContent += '\nCancelled: results use the best weights so far.';
     showMetrics(done.report);
-    for (const id of ['download-result', 'download-metrics', 'download-pi', 'download-mu', 'download-theta', 'download-model'])
+    for (const id of ['download-result', 'download-metrics', 'download-pi', 'download-mu', 'download-theta', 'download-latent', 'download-model'])
       $(id).disabled = false;
   } catch (e) {
     showError(e.message);
@@ -289,6 +289,7 @@ $('download-result').onclick = () => download('result', 'result.csv', 'text/csv'
 $('download-pi').onclick = () => download('pi', 'pi.csv', 'text/csv');
 $('download-mu').onclick = () => download('mu', 'mu.csv', 'text/csv');
 $('download-theta').onclick = () => download('theta', 'theta.csv', 'text/csv');
+$('download-latent').onclick = () => download('latent', 'latent.csv', 'text/csv');
 $('download-model').onclick = () => download('model', 'model.zim', 'application/octet-stream');
 $('download-metrics').onclick = () => saveBytes(JSON.stringify(lastReport, null, 2), 'metrics.json', 'application/json');
 $('apply').onclick = async () => {

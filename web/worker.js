@@ -8,7 +8,7 @@
 //       without training.                 -> loaded {info}, progress {status}..., done {report, cancelled}
 //   settings {options}                    -> settings {settings}   (a preset's values, as text)
 //   cancel                                -> the running job ends after the current slice
-//   output {which: result|pi|mu|theta|model} -> output {which, bytes}          (ArrayBuffer)
+//   output {which: result|pi|mu|theta|latent|model} -> output {which, bytes}   (ArrayBuffer)
 // Any failure answers error {message} for that id. Buffers are transferred, never shared views.
 /* global importScripts, createZimpute */
 'use strict';

@@ -71,6 +71,13 @@ test('upload data and truth, train, see progress and metrics, download result.cs
   assert.ok(m.predict_distance < m.origin_distance, 'imputation moved the matrix toward the truth');
 
   await page.screenshot({ path: path.join(OUT, 'e2e.png'), fullPage: true });
+
+  // Apply the trained model to another file (here the same one): no training, same shape out.
+  await page.setInputFiles('#apply-file', path.join(WEB, 'example/data.csv'));
+  await page.click('#apply');
+  await page.waitForFunction(() => /imputed with a saved model/.test(document.getElementById('metrics').textContent));
+  const [applied] = await Promise.all([page.waitForEvent('download'), page.click('#download-result')]);
+  assert.equal(fs.readFileSync(await applied.path(), 'utf8').trim().split('\n').length, input.length);
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -99,6 +106,19 @@ test('Try the example then Cancel stops training at once and keeps the page usab
   assert.ok(Date.now() - t0 < 3000, `cancel took ${Date.now() - t0} ms`);
   assert.match(await page.$eval('#status', (e) => e.textContent), /Cancelled/);
   await page.waitForSelector('#metrics-table');  // results from the best weights so far
+  await page.close();
+});
+
+test('presets fill the settings form with their values', async () => {
+  const { page } = await openPage();
+  assert.equal(await page.inputValue('#opt-rule'), 'posterior');
+  await page.selectOption('#preset', 'course');
+  await page.waitForFunction(() => document.getElementById('opt-rule').value === 'seed');
+  assert.equal(await page.inputValue('#opt-size-factors'), 'median');
+  assert.equal(await page.inputValue('#opt-scale'), 'global');
+  await page.selectOption('#preset', 'dca');
+  await page.waitForFunction(() => document.getElementById('opt-optimizer').value === 'rmsprop');
+  assert.equal(await page.inputValue('#opt-dispersion'), 'cell-gene');
   await page.close();
 });
 
