@@ -51,6 +51,11 @@ public:
                                   Eigen::Index* used = nullptr);
     /// Gradients of that loss w.r.t. every parameter into `grads` (overwritten).
     void backward(Eigen::Index b);
+    /// Replaces the BN running statistics by the exact population statistics of n cells (x is
+    /// G x n), layer by layer, each layer seeing the layers below in inference mode. Running
+    /// averages lag behind the weights when the learning rate is high; this makes inference and
+    /// validation use the statistics of the weights as they are. No-op without BatchNorm.
+    void recalibrate_batchnorm(const T* x, Eigen::Index n);
 
     /// Outputs of the last forward, G x b each (pi is all zero without zero inflation).
     auto mu(Eigen::Index b) const { return out_.block(0, 0, genes_, b); }
@@ -95,8 +100,10 @@ private:
     Mat<T> out_;   // same shape: mu, pi, theta after activation
     Mat<T> dpre_;  // same shape: dL/d pre-activation
     Mat<T> da_, db_;  // ping-pong buffers for dL/d(hidden activation)
-    Vec<T> gene_theta_, gene_slope_;          // per-gene dispersion: theta and d theta / d param
-    std::vector<ThetaTerms<T>> gene_terms_;  // per-gene dispersion: lgamma/digamma/log of theta
+    // Per-gene dispersion: theta, then its capped value and theta-only loss terms (ThetaTerms as
+    // arrays, so the loss kernel loads them as vectors) and d theta / d parameter.
+    Vec<T> gene_theta_, gene_cap_, gene_scale_, gene_lg_, gene_dg_, gene_log_te_, gene_slope_;
+    Vec<T> element_loss_;  // one cell's per-gene losses, for the guarded loss's second pass
     const T* last_x_ = nullptr;  // input of the last forward (G x b), read by backward
 };
 

@@ -67,6 +67,10 @@ Trainer::Trainer(Model& model, const Preprocessed& data)
     val_idx_.assign(all.begin(), all.begin() + n_val);
     train_idx_.assign(all.begin() + n_val, all.end());
 
+    if (model.settings.network.batchnorm) {
+        train_x_.resize(net_.n_genes(), static_cast<Eigen::Index>(train_idx_.size()));
+        for (std::size_t k = 0; k < train_idx_.size(); ++k) train_x_.col(static_cast<Eigen::Index>(k)) = data.input.col(train_idx_[k]);
+    }
     xb_.resize(net_.n_genes(), net_.max_batch());
     yb_.resize(net_.n_genes(), net_.max_batch());
     lb_.resize(net_.n_genes(), net_.max_batch());
@@ -163,8 +167,15 @@ double Trainer::validation_loss() {
 
 void Trainer::finish_epoch() {
     const auto t = std::chrono::steady_clock::now();
+    // A NaN weight does not always reach the loss (a vectorized ReLU can turn NaN into 0), so the
+    // weights themselves are checked before they can become the "last good" snapshot.
+    if (!net_.params.allFinite()) {
+        recover("in epoch " + std::to_string(epoch_ + 1) + " (non-finite weights)");
+        return;
+    }
     EpochReport r;
     r.train_loss = epoch_loss_ / static_cast<double>(epoch_batches_);
+    net_.recalibrate_batchnorm(train_x_.data(), train_x_.cols());
     r.val_loss = val_idx_.empty() ? std::nan("") : validation_loss();
     const double monitored = val_idx_.empty() ? r.train_loss : r.val_loss;
     if (!std::isfinite(monitored)) {

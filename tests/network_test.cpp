@@ -127,3 +127,46 @@ TEST_CASE("inference with BatchNorm uses running statistics, not the batch") {
     net.forward(x.data(), sf.data(), 4, true);  // training forward moves the running statistics
     CHECK((net.running_mean - before).norm() > 0);
 }
+
+TEST_CASE("float training path (fast log/exp, branch-free kernel) agrees with the double reference") {
+    for (bool per_gene : {true, false})
+        for (LossKind kind : {LossKind::zinb_guarded, LossKind::zinb_original, LossKind::nb}) {
+            CAPTURE(per_gene);
+            CAPTURE(to_string(kind));
+            NetworkOptions o;
+            o.hidden = {16, 8, 16};
+            o.dispersion = per_gene ? Dispersion::gene : Dispersion::cell_gene;
+            o.zero_inflated = kind != LossKind::nb;
+            const int genes = 40, cells = 12;
+            Network<double> d(genes, o, 9, cells);
+            Network<float> f(genes, o, 9, cells);
+            const Batch b = make_batch(genes, cells, 21);
+            const Eigen::MatrixXf x = b.x.cast<float>(), y = b.y.cast<float>(), lg = b.lgy1.cast<float>();
+            const Eigen::VectorXf sf = b.sf.cast<float>();
+            const LossOptions loss{kind, 0.05};
+            d.forward(b.x.data(), b.sf.data(), cells, true);
+            f.forward(x.data(), sf.data(), cells, true);
+            CHECK((f.mu(cells).cast<double>() - d.mu(cells)).norm() / d.mu(cells).norm() < 1e-5);
+            CHECK((f.theta(cells).cast<double>() - d.theta(cells)).norm() / d.theta(cells).norm() < 1e-5);
+            const double ld = d.loss_and_head_gradient(b.y.data(), b.lgy1.data(), cells, loss);
+            const double lf = f.loss_and_head_gradient(y.data(), lg.data(), cells, loss);
+            CHECK(lf == doctest::Approx(ld).epsilon(1e-5));
+            d.backward(cells);
+            f.backward(cells);
+            CHECK(test::relative_error(f.grads.cast<double>(), d.grads) < 1e-4);
+        }
+}
+
+TEST_CASE("BatchNorm recalibration: inference on the training cells then matches training-mode normalization") {
+    NetworkOptions o;
+    o.hidden = {6, 3, 6};
+    const int genes = 8, cells = 10;
+    Network<double> net(genes, o, 4, cells);
+    const Batch b = make_batch(genes, cells, 5);
+    net.recalibrate_batchnorm(b.x.data(), cells);
+    // One batch holding every cell: batch statistics are the population statistics.
+    net.forward(b.x.data(), b.sf.data(), cells, true);
+    const Md train_mu = net.mu(cells);
+    net.forward(b.x.data(), b.sf.data(), cells, false);
+    CHECK((net.mu(cells) - train_mu).cwiseAbs().maxCoeff() < 1e-6 * train_mu.cwiseAbs().maxCoeff());
+}

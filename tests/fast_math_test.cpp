@@ -1,0 +1,48 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "fast_math.hpp"
+#include "rng.hpp"
+
+using namespace zimpute;
+
+TEST_CASE("fast_log: relative error below 3e-7 over the normal float range, absolute 1e-7 near 1") {
+    Rng rng(1);
+    double worst_rel = 0, worst_abs = 0;
+    for (int k = 0; k < 200000; ++k) {
+        const float x = static_cast<float>(std::exp(rng.uniform() * 170.0 - 85.0));  // 1e-37 .. 1e37
+        const double ref = std::log(static_cast<double>(x));
+        const double err = std::fabs(static_cast<double>(fast_log(x)) - ref);
+        if (std::fabs(ref) > 0.5) worst_rel = std::max(worst_rel, err / std::fabs(ref));
+        else worst_abs = std::max(worst_abs, err);
+    }
+    for (float x = 0.5f; x < 2.0f; x += 1e-4f) worst_abs = std::max(worst_abs, std::fabs(fast_log(x) - std::log(static_cast<double>(x))));
+    MESSAGE("log: worst relative " << worst_rel << ", worst absolute near 1 " << worst_abs);
+    CHECK(worst_rel < 3e-7);
+    CHECK(worst_abs < 1e-7);
+}
+
+TEST_CASE("fast_exp: relative error below 3e-7 over [-87, 88]") {
+    double worst = 0;
+    for (float x = -87.0f; x < 88.0f; x += 0.0013f)
+        worst = std::max(worst, std::fabs(fast_exp(x) / std::exp(static_cast<double>(x)) - 1.0));
+    MESSAGE("exp: worst relative " << worst);
+    CHECK(worst < 3e-7);
+}
+
+TEST_CASE("special values behave as std::log and std::exp") {
+    const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+    CHECK(fast_log(0.0f) == -inf);
+    CHECK(std::isnan(fast_log(-1.0f)));
+    CHECK(std::isnan(fast_log(nan)));
+    CHECK(fast_log(inf) == inf);
+    CHECK(fast_log(1.0f) == 0.0f);
+    CHECK(fast_exp(0.0f) == 1.0f);
+    CHECK(fast_exp(100.0f) == inf);
+    CHECK(fast_exp(-100.0f) == 0.0f);
+    CHECK(std::isnan(fast_exp(nan)));
+    CHECK(fast_exp(inf) == inf);
+    CHECK(fast_exp(-inf) == 0.0f);
+}
