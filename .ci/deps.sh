@@ -1,5 +1,5 @@
 # Installs the Debian packages a step needs, only those missing; sourced by .ci/run and
-# web/serve.sh. Usage: zimpute_install_deps native|wasm|browser...
+# web/serve.sh. Usage: zimpute_install_deps native|wasm|browser|fuzz...
 zimpute_install_deps() {
     local want=() missing=() p
     for group in "$@"; do
@@ -7,6 +7,7 @@ zimpute_install_deps() {
             native) want+=(cmake g++ make libeigen3-dev doctest-dev) ;;
             wasm) want+=(emscripten libeigen3-dev nodejs) ;;
             browser) want+=(chromium npm) ;;
+            fuzz) want+=(clang libclang-rt-14-dev) ;;
         esac
     done
     for p in "${want[@]}"; do

@@ -129,9 +129,12 @@ void train(Session& s, const Args& a) {
     t.run();
 }
 
+double parse_seconds = 0;  // CSV parsing of --data, reported in RESULT_JSON
+
 std::string timing_json(Session& s) {
     const Trainer* t = s.trainer();
-    std::string j = "\"train_seconds\":" + std::to_string(t ? t->train_seconds() : 0.0) +
+    std::string j = "\"parse_seconds\":" + std::to_string(parse_seconds) +
+                    ",\"train_seconds\":" + std::to_string(t ? t->train_seconds() : 0.0) +
                     ",\"epochs\":" + std::to_string(t ? t->epoch() : 0);
     if (t && t->epoch() > 0) j += ",\"sec_per_epoch\":" + std::to_string(t->train_seconds() / t->epoch());
     return j;
@@ -166,7 +169,10 @@ int run(const Args& a) {
         const std::string data = a.need("data");
         if (a.command != "train") a.need("out");
         if (a.command == "train") a.need("save");
-        print_warnings(s.load_data(read_file(data), read_options(a, data)), data);
+        const std::string text = read_file(data);
+        const auto t0 = std::chrono::steady_clock::now();
+        print_warnings(s.load_data(text, read_options(a, data)), data);
+        parse_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         if (a.has("truth")) s.load_truth(read_file(a.get("truth")), read_options(a, a.get("truth")));
         if (a.command == "apply") {
             const std::string model = a.need("model");

@@ -129,6 +129,17 @@ Parsed parse_number(std::string_view s, double& out) {
     return Parsed::number;
 }
 
+// "1,5" in a semicolon-separated file: a decimal comma (European spreadsheets). It must not be
+// mistaken for a row name, and the error should say what it is.
+bool looks_like_decimal_comma(std::string_view s) {
+    const auto comma = s.find(',');
+    if (comma == std::string_view::npos || s.size() > 63) return false;
+    std::string t(s);
+    t[comma] = '.';
+    double v;
+    return parse_number(t, v) == Parsed::number;
+}
+
 char detect_delimiter(std::string_view header) {
     const char candidates[] = {',', '\t', ';'};
     char best = ',';
@@ -193,7 +204,9 @@ CountMatrix read_counts(std::string_view text, const ReadOptions& options) {
     if (k == h + 1) {
         index_col = true;
         header_has_corner = false;
-    } else if (k == h && h > 1 && (header[0].empty() || parse_number(fields[0], probe) == Parsed::not_a_number)) {
+    } else if (k == h && h > 1 &&
+               (header[0].empty() ||
+                (parse_number(fields[0], probe) == Parsed::not_a_number && !looks_like_decimal_comma(fields[0])))) {
         index_col = true;
     } else if (k != h) {
         throw InputError(src + ": line " + std::to_string(line_no) + ": expected " + std::to_string(h) +
@@ -266,7 +279,8 @@ CountMatrix read_counts(std::string_view text, const ReadOptions& options) {
         if (bad_line[c] != 0)
             throw InputError(src + ": line " + std::to_string(bad_line[c]) + ", column " +
                              std::to_string(first_value + c + 1) + ": expected a non-negative number, found '" +
-                             bad_text[c] + "'");
+                             bad_text[c] + "'" +
+                             (looks_like_decimal_comma(bad_text[c]) ? " (a decimal comma? use a decimal point)" : ""));
         keep.push_back(c);
     }
     if (!skipped.empty()) {

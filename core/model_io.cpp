@@ -105,23 +105,40 @@ Model load_model(std::string_view bytes, const std::string& source, bool* genes_
         m.prep.center = Eigen::Map<const Eigen::VectorXd>(c.data(), static_cast<Eigen::Index>(c.size())).cast<float>();
         m.prep.scale = Eigen::Map<const Eigen::VectorXd>(s.data(), static_cast<Eigen::Index>(s.size())).cast<float>();
         if (genes_named) *genes_named = field("genes_named") == "1";
-    } catch (const std::logic_error& e) {
+    } catch (const std::logic_error&) {
         throw InputError(source + ": malformed number in the model header");
     }
-    for (Eigen::Index i = 0; i < m.prep.n_genes_total; ++i) m.genes.push_back(next_line());
+    // Everything the header claims is checked against the file itself before anything is
+    // allocated from it: a damaged or hostile header must not cause huge allocations or reads
+    // outside the data (tests/fuzz/reader_fuzz.cpp).
+    const Eigen::Index total = m.prep.n_genes_total;
+    const auto kept = static_cast<Eigen::Index>(m.prep.kept_genes.size());
+    if (total < 1 || static_cast<std::size_t>(total) > bytes.size() - pos)
+        throw InputError(source + ": the header claims " + std::to_string(total) + " genes (damaged file?)");
+    for (Eigen::Index k = 0; k < kept; ++k) {
+        const Eigen::Index g = m.prep.kept_genes[static_cast<std::size_t>(k)];
+        if (g < 0 || g >= total || (k > 0 && g <= m.prep.kept_genes[static_cast<std::size_t>(k - 1)]))
+            throw InputError(source + ": invalid kept gene list in the header (damaged file?)");
+    }
+    const Eigen::Index scale_len = m.settings.preprocess.scale == ScaleMethod::per_gene ? kept : 1;
+    if (kept < 1 || m.prep.center.size() != scale_len || m.prep.scale.size() != scale_len)
+        throw InputError(source + ": preprocessing parameters do not match the genes (damaged file?)");
+    for (Eigen::Index i = 0; i < total; ++i) m.genes.push_back(next_line());
     if (next_line() != "data") throw fail("expected 'data' after the gene names");
 
     m.settings.network.zero_inflated = m.settings.loss.kind != LossKind::nb;
-    m.net = std::make_unique<Network<float>>(static_cast<Eigen::Index>(m.prep.kept_genes.size()), m.settings.network,
-                                             m.settings.seed, m.settings.train.batch_size + 1);
-    Network<float>& net = *m.net;
+    const NetworkSizes sizes = network_sizes(kept, m.settings.network);
     const long p = std::stol(field("params")), s = std::stol(field("stats"));
-    if (p != net.params.size() || s != net.running_mean.size())
+    if (p != sizes.params || s != sizes.stats)
         throw InputError(source + ": parameter counts do not match the options in the header (damaged file?)");
     const std::size_t need = static_cast<std::size_t>(p + 2 * s) * sizeof(float);
     if (bytes.size() - pos != need)
         throw InputError(source + ": expected " + std::to_string(need) + " bytes of weights, found " +
                          std::to_string(bytes.size() - pos) + " (truncated or damaged file)");
+    // A loaded model only predicts, in chunks of up to 256 cells, whatever batch size it trained with.
+    m.net = std::make_unique<Network<float>>(kept, m.settings.network, m.settings.seed,
+                                             std::min<Eigen::Index>(m.settings.train.batch_size + 1, 256));
+    Network<float>& net = *m.net;
     std::memcpy(net.params.data(), bytes.data() + pos, static_cast<std::size_t>(p) * sizeof(float));
     std::memcpy(net.running_mean.data(), bytes.data() + pos + p * sizeof(float), static_cast<std::size_t>(s) * sizeof(float));
     std::memcpy(net.running_var.data(), bytes.data() + pos + (p + s) * sizeof(float), static_cast<std::size_t>(s) * sizeof(float));

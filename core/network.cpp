@@ -19,6 +19,19 @@ Dispersion parse_dispersion(const std::string& s) {
     throw std::invalid_argument("dispersion must be cell-gene or gene, not '" + s + "'");
 }
 
+NetworkSizes network_sizes(Eigen::Index n_genes, const NetworkOptions& o) {
+    NetworkSizes s;
+    Eigen::Index in = n_genes;
+    for (int w : o.hidden) {
+        s.params += w * in + w + (o.batchnorm ? 2 * w : 0);
+        s.stats += o.batchnorm ? w : 0;
+        in = w;
+    }
+    const Eigen::Index heads = n_genes * (1 + (o.zero_inflated ? 1 : 0) + (o.dispersion == Dispersion::cell_gene ? 1 : 0));
+    s.params += heads * in + heads + (o.dispersion == Dispersion::gene ? n_genes : 0);
+    return s;
+}
+
 template <typename T>
 Network<T>::Network(Eigen::Index n_genes, NetworkOptions options, std::uint64_t seed, Eigen::Index max_batch)
     : options_(std::move(options)), genes_(n_genes), max_batch_(max_batch) {

@@ -34,6 +34,13 @@ struct NetworkOptions {
     double bn_eps = 1e-3;
 };
 
+/// Sizes of the flat parameter vector and of the BN statistics, without building the network
+/// (a model file's header is checked against them before anything is allocated).
+struct NetworkSizes {
+    Eigen::Index params = 0, stats = 0;
+};
+NetworkSizes network_sizes(Eigen::Index n_genes, const NetworkOptions& options);
+
 ThetaActivation parse_theta_activation(const std::string& s);
 Dispersion parse_dispersion(const std::string& s);
 

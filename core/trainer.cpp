@@ -35,9 +35,11 @@ Model create_model(const CountMatrix& data, const Settings& settings) {
     m.settings.network.zero_inflated = settings.loss.kind != LossKind::nb;
     m.prep = fit_preprocess(data.counts, settings.preprocess);
     m.genes = data.genes;
-    // One extra column so a lone last cell joins the previous batch (BN needs two cells).
-    m.net = std::make_unique<Network<float>>(static_cast<Eigen::Index>(m.prep.kept_genes.size()), m.settings.network,
-                                             settings.seed, settings.train.batch_size + 1);
+    // One extra column so a lone last cell joins the previous batch (BN needs two cells); never
+    // more columns than cells, so a huge batch size does not allocate for cells that do not exist.
+    m.net = std::make_unique<Network<float>>(
+        static_cast<Eigen::Index>(m.prep.kept_genes.size()), m.settings.network, settings.seed,
+        std::min<Eigen::Index>(settings.train.batch_size + 1, std::max<Eigen::Index>(data.counts.cols(), 2)));
     return m;
 }
 

@@ -20,7 +20,7 @@ check "simulate reports" grep -q '^RESULT_JSON {"genes":60' sim.out
 
 "$Z" impute --data d.csv --truth t.csv --out r.csv --metrics m.json --save m.zim --latent l.csv --epochs 3 > out.txt 2> err.txt
 check "impute exits 0" test $? -eq 0
-check "RESULT_JSON is the last stdout line" bash -c 'tail -n 1 out.txt | grep -q "^RESULT_JSON {\"train_seconds\":.*\"sec_per_epoch\":.*\"metrics\":{\"zero_num\""'
+check "RESULT_JSON is the last stdout line" bash -c 'tail -n 1 out.txt | grep -q "^RESULT_JSON {\"parse_seconds\":.*\"train_seconds\":.*\"sec_per_epoch\":.*\"metrics\":{\"zero_num\""'
 check "one progress line per epoch on stderr" test "$(grep -c '^epoch ' err.txt)" -eq 3
 check "result keeps the header" test "$(head -n 1 r.csv)" = "$(head -n 1 d.csv)"
 check "result has the input's shape" test "$(wc -l < r.csv)" -eq "$(wc -l < d.csv)"

@@ -94,6 +94,16 @@ TEST_CASE("parameter layout: one flat buffer, offsets contiguous and complete") 
     CHECK(net.params.size() == expected);
     CHECK(net.grads.size() == expected);
     CHECK(net.running_mean.size() == 64 + 32 + 64);
+    for (bool bn : {true, false})
+        for (Dispersion d : {Dispersion::gene, Dispersion::cell_gene})
+            for (bool zi : {true, false}) {
+                o.batchnorm = bn;
+                o.dispersion = d;
+                o.zero_inflated = zi;
+                const Network<float> n(37, o, 1, 4);
+                CHECK(network_sizes(37, o).params == n.params.size());
+                CHECK(network_sizes(37, o).stats == n.running_mean.size());
+            }
 }
 
 TEST_CASE("outputs respect the activation bounds and initialization is seeded") {

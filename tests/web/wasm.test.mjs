@@ -71,6 +71,36 @@ test('C++ errors reach JavaScript as Error with the core\'s message', () => {
   }
 });
 
+test('bad-input corpus: the wasm module gives exactly the native messages', () => {
+  const dir = path.join(ROOT, 'tests/data/bad');
+  const cases = fs.readFileSync(path.join(dir, 'MANIFEST.tsv'), 'utf8').split('\n')
+    .filter((l) => l && !l.startsWith('#')).map((l) => l.split('\t'));
+  assert.ok(cases.length >= 30);
+  for (const [file, stage, expected] of cases) {
+    const s = new Z.Session({});
+    let outcome = 'no error';
+    try {
+      const bytes = fs.readFileSync(path.join(dir, file));
+      if (stage === 'data' || stage === 'train' || stage === 'warning') {
+        const info = s.loadData(bytes, file, false);
+        if (stage === 'warning') outcome = info.warnings.includes(expected) ? expected : `warnings: ${info.warnings.join('; ')}`;
+        if (stage === 'train') s.startTraining();
+      } else {
+        const base = stage.slice(stage.indexOf(':') + 1);
+        s.loadData(fs.readFileSync(path.join(dir, base)), base, false);
+        if (stage.startsWith('truth:')) s.loadTruth(bytes, file);
+        else s.loadModel(bytes, file);
+      }
+    } catch (e) {
+      assert.ok(e instanceof Error, `${file}: a JS Error`);
+      outcome = e.message;
+    } finally {
+      s.delete();
+    }
+    assert.equal(outcome, expected, file);
+  }
+});
+
 test('repeated sessions do not grow memory (nothing leaks per session)', () => {
   const sim = Z.simulate({ genes: 500, cells: 300, seed: 2 });
   const once = () => {

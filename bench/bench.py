@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""zimpute speed benchmark: native CLI, WebAssembly in Node, and PyTorch (if installed), on one
+simulated matrix, in one invocation.
+
+    python3 bench/bench.py [--epochs 10] [--cells 2000] [--genes 1000]
+
+Builds nothing: run `cmake -S . -B build && cmake --build build` and `bash wasm/build.sh` first.
+Reports, per implementation: median seconds per epoch (training + validation of one epoch),
+CSV parse time, peak resident memory, and the ratio to PyTorch. PyTorch: `apt-get install
+python3-torch libopenblas0-openmp`.
+"""
+import argparse, json, os, re, statistics, subprocess, sys, tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EPOCH = re.compile(r"^epoch \d+/\d+ .* ([0-9.]+) s(  \[.*\])?$")
+
+
+def timed(cmd):
+    """Runs cmd under GNU time; returns (stdout, stderr, peak RSS in MB)."""
+    p = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M"] + cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{p.stderr}")
+    rss = int(re.search(r"MAXRSS (\d+)", p.stderr).group(1)) / 1024
+    return p.stdout, p.stderr, rss
+
+
+def zimpute_run(cmd, data, out, epochs):
+    stdout, stderr, rss = timed(cmd + ["impute", "--data", data, "--out", out, "--epochs", str(epochs),
+                                       "--patience", "1000"])
+    result = json.loads(stdout.strip().splitlines()[-1].split(" ", 1)[1])
+    per_epoch = [float(m.group(1)) for m in map(EPOCH.match, stderr.splitlines()) if m]
+    return {"median": statistics.median(per_epoch), "parse": result["parse_seconds"], "rss": rss}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--cells", type=int, default=2000)
+    ap.add_argument("--genes", type=int, default=1000)
+    args = ap.parse_args()
+    native = os.path.join(ROOT, "build", "zimpute")
+    node_entry = os.path.join(ROOT, "wasm", "zimpute-node.mjs")
+    for f in (native, os.path.join(ROOT, "web", "zimpute.js")):
+        if not os.path.exists(f):
+            sys.exit(f"missing {f}: build first (see the docstring)")
+    tmp = tempfile.mkdtemp(prefix="zimpute-bench-")
+    data, out = os.path.join(tmp, "data.csv"), os.path.join(tmp, "out.csv")
+    subprocess.run([native, "simulate", "--out", data, "--genes", str(args.genes), "--cells", str(args.cells)],
+                   check=True, capture_output=True)
+    input_mb = args.genes * args.cells * 4 / 2**20
+
+    rows = [("native (1 thread)", zimpute_run([native], data, out, args.epochs)),
+            ("wasm in Node (1 thread)", zimpute_run(["node", node_entry], data, out, args.epochs))]
+    torch_median = None
+    try:
+        stdout, _, rss = timed([sys.executable, os.path.join(ROOT, "bench", "dca_torch.py"), "--data", data,
+                                "--epochs", str(args.epochs)])
+        t = json.loads(stdout)
+        torch_median = t["median"]
+        rows.append((f"PyTorch {t['torch']} ({t['threads']} threads)", {"median": torch_median, "parse": None, "rss": rss}))
+    except SystemExit as e:
+        print(f"(PyTorch run skipped: {str(e).splitlines()[-1]})", file=sys.stderr)
+
+    print(f"{args.cells} cells x {args.genes} genes, {args.epochs} epochs; dense float input {input_mb:.1f} MB")
+    print(f"| implementation | median s/epoch | CSV parse s | peak RSS MB | PyTorch time / this |")
+    print(f"|---|---|---|---|---|")
+    for name, r in rows:
+        ratio = f"{torch_median / r['median']:.2f}x" if torch_median else "-"
+        parse = f"{r['parse']:.3f}" if r["parse"] is not None else "-"
+        print(f"| {name} | {r['median']:.3f} | {parse} | {r['rss']:.0f} | {ratio} |")
+
+
+if __name__ == "__main__":
+    main()
