@@ -4,7 +4,7 @@ zimpute_install_deps() {
     local want=() missing=() p
     for group in "$@"; do
         case "$group" in
-            native) want+=(cmake g++ make libeigen3-dev doctest-dev) ;;
+            native) want+=(cmake g++ make libeigen3-dev doctest-dev zlib1g-dev) ;;
             wasm) want+=(emscripten libeigen3-dev nodejs) ;;
             browser) want+=(chromium npm) ;;
             fuzz) want+=(clang libclang-rt-14-dev) ;;

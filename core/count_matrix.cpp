@@ -1,5 +1,7 @@
 #include "count_matrix.hpp"
 
+#include "compressed.hpp"
+
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -174,6 +176,7 @@ void warn_duplicates(const std::vector<std::string>& names, const char* what, st
 
 CountMatrix read_counts(std::string_view text, const ReadOptions& options) {
     const std::string& src = options.source;
+    if (is_gzip(text)) throw InputError(src + ": gzip-compressed; decompress it before parsing");
     if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
 
     LineReader lines(text);
@@ -332,8 +335,7 @@ std::string read_file(const std::string& path) {
 
 CountMatrix read_counts_file(const std::string& path, ReadOptions options) {
     if (options.source == "input") options.source = path;
-    const std::string text = read_file(path);
-    return read_counts(text, options);
+    return read_counts(maybe_gunzip(read_file(path), options.source), options);
 }
 
 namespace {

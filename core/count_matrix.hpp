@@ -48,7 +48,7 @@ struct CountMatrix {
 /// empty input.
 CountMatrix read_counts(std::string_view text, const ReadOptions& options = {});
 
-/// Reads a whole file and parses it (source defaults to the path).
+/// Reads a whole file, decompresses it if it is gzip, and parses it (source defaults to the path).
 CountMatrix read_counts_file(const std::string& path, ReadOptions options = {});
 
 /// Formats `values` (genes x cells, same shape as layout.counts) with layout's labels, delimiter

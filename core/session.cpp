@@ -1,6 +1,8 @@
 #include "session.hpp"
 
 #include <cmath>
+
+#include "compressed.hpp"
 #include <sstream>
 
 namespace zimpute {
@@ -18,7 +20,7 @@ Eigen::MatrixXf rows_in_model_order(const Eigen::MatrixXf& counts, const std::ve
 }  // namespace
 
 const CountMatrix& Session::load_data(std::string_view text, const ReadOptions& options) {
-    data_ = read_counts(text, options);
+    data_ = read_counts(maybe_gunzip(std::string(text), options.source), options);
     truth_.reset();
     model_.reset();
     trainer_.reset();
@@ -32,7 +34,7 @@ void Session::load_truth(std::string_view text, const ReadOptions& options) {
     if (!data_) throw std::logic_error("load the data before the truth");
     ReadOptions o = options;
     o.cells_in_rows = data_->cells_in_rows;
-    const CountMatrix t = read_counts(text, o);
+    const CountMatrix t = read_counts(maybe_gunzip(std::string(text), o.source), o);
     truth_ = align_truth(*data_, t);
 }
 

@@ -123,7 +123,7 @@ const std::vector<Entry>& entries() {
         {"ridge", "ridge penalty on pi (DCA's ridge)",
          [](Settings& s, const std::string& v) { s.loss.ridge = parse_double("ridge", v, 0, 1e3); },
          [](const Settings& s) { return fmt(s.loss.ridge); }},
-        {"dispersion", "cell-gene (DCA conddisp) or gene",
+        {"dispersion", "cell-gene (DCA's conddisp) or gene (one theta per gene)",
          [](Settings& s, const std::string& v) { s.network.dispersion = parse_dispersion(v); },
          [](const Settings& s) {
              return std::string(s.network.dispersion == Dispersion::cell_gene ? "cell-gene" : "gene");
@@ -182,7 +182,6 @@ Settings preset(const std::string& name) {
         s.train.optimizer.kind = OptimizerKind::rmsprop;
         s.train.optimizer.learning_rate = 1e-3;
         s.train.optimizer.clip_value = 5;
-        s.network.dispersion = Dispersion::cell_gene;
         s.loss.kind = LossKind::zinb_original;
         s.rule = ImputeRule::mean;
         return s;
@@ -194,7 +193,6 @@ Settings preset(const std::string& name) {
         s.loss.kind = LossKind::zinb_guarded;
         s.train.optimizer.learning_rate = 1e-3;
         s.train.optimizer.clip_norm = 1.0;
-        s.network.dispersion = Dispersion::cell_gene;
         s.rule = ImputeRule::seed;
         return s;
     }

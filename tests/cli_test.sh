@@ -51,7 +51,7 @@ check "unknown option is rejected" grep -q "unknown option 'epoch'" err.txt
 "$Z" impute --out bad.csv > /dev/null 2> err.txt
 check "missing --data is a usage error" test $? -eq 2
 "$Z" --help > help.txt
-check "--help documents every option with its default" bash -c 'grep -q -- "--learning-rate 0.01" help.txt && grep -q -- "--rule posterior" help.txt'
+check "--help documents every option with its default" bash -c 'grep -q -- "--learning-rate 0.01" help.txt && grep -q -- "--rule posterior" help.txt && grep -q -- "--dispersion cell-gene" help.txt'
 
 echo "cli: $passed passed, $failed failed"
 test $failed -eq 0

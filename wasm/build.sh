@@ -9,6 +9,6 @@ emcmake cmake -S . -B build-wasm -DCMAKE_BUILD_TYPE=Release > build-wasm.log 2>&
 cmake --build build-wasm -j"$(nproc)" >> build-wasm.log 2>&1 || { tail -40 build-wasm.log; exit 1; }
 rm -f build-wasm.log
 mkdir -p web/example
-node wasm/zimpute-node.mjs simulate --genes 300 --cells 400 --seed 1 \
+node wasm/zimpute-node.mjs simulate --genes 1000 --cells 400 --seed 1 \
     --out web/example/data.csv --truth-out web/example/truth.csv > /dev/null
 echo "built web/zimpute.js ($(du -k web/zimpute.js | cut -f1) KiB) and web/example/"

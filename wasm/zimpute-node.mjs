@@ -5,6 +5,7 @@
 // Progress goes to stderr, one line per epoch; the last stdout line is RESULT_JSON {...}.
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { loadZimpute } from './load-node.mjs';
 
 const FILE_KEYS = new Set(['data', 'out', 'truth', 'metrics', 'save', 'model', 'pi', 'mu', 'theta', 'latent', 'truth-out']);
@@ -24,6 +25,12 @@ function parseArgs(argv) {
 }
 
 class UsageError extends Error {}
+
+// The wasm module has no zlib: .gz input is inflated here (recognised by its magic bytes).
+function readInput(file) {
+  const bytes = fs.readFileSync(file);
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b ? zlib.gunzipSync(bytes) : bytes;
+}
 
 // Write through a temporary file and a rename: a failure never leaves a partial file.
 function writeAtomic(file, bytes) {
@@ -45,11 +52,11 @@ async function impute(Z, args) {
   const session = new Z.Session(options);
   try {
     const t0 = performance.now();
-    const info = session.loadData(fs.readFileSync(dataPath), path.basename(dataPath), args.flags.has('cells-in-rows'));
+    const info = session.loadData(readInput(dataPath), path.basename(dataPath), args.flags.has('cells-in-rows'));
     const parseSeconds = (performance.now() - t0) / 1000;
     let training = null;
     for (const w of info.warnings) process.stderr.write(`zimpute: warning: ${dataPath}: ${w}\n`);
-    if (args.values.truth) session.loadTruth(fs.readFileSync(args.values.truth), path.basename(args.values.truth));
+    if (args.values.truth) session.loadTruth(readInput(args.values.truth), path.basename(args.values.truth));
     if (args.values.model) {
       session.loadModel(fs.readFileSync(args.values.model), path.basename(args.values.model));
     } else {

@@ -310,7 +310,7 @@ $('preset').onchange = async () => {
 };
 $('example').onclick = async () => {
   // The same call wasm/build.sh makes for web/example/*.csv, so the data is identical to those files.
-  const sim = await request('simulate', { options: { genes: 300, cells: 400, seed: 1 } });
+  const sim = await request('simulate', { options: { genes: 1000, cells: 400, seed: 1 } });
   files.data = { name: 'example_data.csv', bytes: sim.data };
   files.truth = { name: 'example_truth.csv', bytes: sim.truth };
   files.model = null;

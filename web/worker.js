@@ -36,6 +36,18 @@ function fail(id, e) {
 
 const yieldToMessages = () => new Promise((resolve) => setTimeout(resolve, 0));
 
+// .csv.gz / .tsv.gz: recognised by the gzip magic bytes and inflated by the browser itself.
+async function gunzipIfNeeded(file) {
+  const bytes = new Uint8Array(file.bytes);
+  if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+  try {
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch (e) {
+    throw new Error(`${file.name}: damaged gzip data (${e.message})`);
+  }
+}
+
 async function run(id, msg) {
   const Z = await zimpute();
   if (session) session.delete();
@@ -43,8 +55,8 @@ async function run(id, msg) {
   cancelRequested = false;
   const s = new Z.Session(msg.options || {});
   session = s;
-  const info = s.loadData(new Uint8Array(msg.data.bytes), msg.data.name, !!msg.cellsInRows);
-  if (msg.truth) s.loadTruth(new Uint8Array(msg.truth.bytes), msg.truth.name);
+  const info = s.loadData(await gunzipIfNeeded(msg.data), msg.data.name, !!msg.cellsInRows);
+  if (msg.truth) s.loadTruth(await gunzipIfNeeded(msg.truth), msg.truth.name);
   reply(id, 'loaded', { info, settings: s.settings() });
   let cancelled = false;
   if (msg.model) {

@@ -5,6 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startServer } from '../../web/dev-server.mjs';
@@ -46,7 +47,7 @@ test('upload data and truth, train, see progress and metrics, download result.cs
   const { page, errors } = await openPage();
   await page.setInputFiles('#data-file', path.join(WEB, 'example/data.csv'));
   await page.setInputFiles('#truth-file', path.join(WEB, 'example/truth.csv'));
-  await page.fill('#opt-epochs', '8');
+  await page.fill('#opt-epochs', '150');
   await page.click('#train');
   await page.waitForFunction(() => /epoch [1-9]/.test(document.getElementById('status').textContent));
   assert.ok(await page.$eval('#progress', (p) => p.value > 0));
@@ -78,6 +79,19 @@ test('upload data and truth, train, see progress and metrics, download result.cs
   await page.waitForFunction(() => /imputed with a saved model/.test(document.getElementById('metrics').textContent));
   const [applied] = await Promise.all([page.waitForEvent('download'), page.click('#download-result')]);
   assert.equal(fs.readFileSync(await applied.path(), 'utf8').trim().split('\n').length, input.length);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a gzipped CSV (.csv.gz) trains like the plain file', async () => {
+  const { page, errors } = await openPage();
+  const gz = zlib.gzipSync(fs.readFileSync(path.join(WEB, 'example/data.csv')));
+  await page.setInputFiles('#data-file', { name: 'data.csv.gz', mimeType: 'application/gzip', buffer: gz });
+  await page.fill('#opt-epochs', '2');
+  await page.click('#train');
+  await page.waitForSelector('#metrics p', { timeout: 60000 });
+  assert.match(await page.$eval('#metrics', (e) => e.textContent), /1000 genes × 400 cells/);
+  assert.equal(await page.$eval('#error', (e) => e.hidden), true);
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -118,7 +132,8 @@ test('presets fill the settings form with their values', async () => {
   assert.equal(await page.inputValue('#opt-scale'), 'global');
   await page.selectOption('#preset', 'dca');
   await page.waitForFunction(() => document.getElementById('opt-optimizer').value === 'rmsprop');
-  assert.equal(await page.inputValue('#opt-dispersion'), 'cell-gene');
+  assert.equal(await page.inputValue('#opt-loss'), 'original');
+  assert.equal(await page.inputValue('#opt-rule'), 'mean');
   await page.close();
 });
 

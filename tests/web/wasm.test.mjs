@@ -6,6 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { loadZimpute } from '../../wasm/load-node.mjs';
 
@@ -98,6 +99,23 @@ test('bad-input corpus: the wasm module gives exactly the native messages', () =
       s.delete();
     }
     assert.equal(outcome, expected, file);
+  }
+});
+
+test('gzip: the Node entry inflates .gz input; the module itself refuses raw gzip with a message', () => {
+  const data = path.join(tmp, 'g.csv');
+  execFileSync(NATIVE, ['simulate', '--out', data, '--genes', '40', '--cells', '50', '--seed', '5']);
+  fs.writeFileSync(`${data}.gz`, zlib.gzipSync(fs.readFileSync(data)));
+  const out = path.join(tmp, 'g_out.csv');
+  const run = spawnSync('node', [NODE_ENTRY, 'impute', '--data', `${data}.gz`, '--out', out, '--epochs', '1'], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(fs.readFileSync(out, 'utf8').split('\n')[0], fs.readFileSync(data, 'utf8').split('\n')[0]);
+  const s = new Z.Session({});
+  try {
+    assert.throws(() => s.loadData(fs.readFileSync(`${data}.gz`), 'g.csv.gz', false),
+      /g.csv.gz: gzip-compressed input; this build cannot decompress it \(decompress the file first\)/);
+  } finally {
+    s.delete();
   }
 });
 
