@@ -134,7 +134,10 @@ function formatStatus(status, reports) {
     if (last.valLoss !== null) text += ` · validation loss ${last.valLoss.toFixed(4)}`;
     const perEpoch = status.trainSeconds / Math.max(done, 1e-9);
     const left = perEpoch * (status.epochs - done);
-    text += ` · ${perEpoch.toFixed(2)} s/epoch · at most ${Math.ceil(left)} s left (early stopping usually ends sooner)`;
+    text += ` · ${perEpoch.toFixed(2)} s/epoch · `;
+    text += status.done
+      ? `finished (${status.stopReason.replace('_', ' ')}) in ${status.trainSeconds.toFixed(1)} s`
+      : `at most ${Math.ceil(left)} s left (early stopping usually ends sooner)`;
     const events = reports.filter((r) => r.event).map((r) => `epoch ${r.epoch}: ${r.event}`);
     if (events.length) text += `\n${events.slice(-2).join('\n')}`;
   }
