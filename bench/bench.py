@@ -53,7 +53,9 @@ def main():
             ("wasm in Node (1 thread)", zimpute_run(["node", node_entry], data, out, args.epochs))]
     torch_median = None
     try:
-        stdout, _, rss = timed([sys.executable, os.path.join(ROOT, "bench", "dca_torch.py"), "--data", data,
+        # Debian's python3-torch lives with Debian's interpreter, which may not be the python3 on PATH.
+        python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+        stdout, _, rss = timed([python, os.path.join(ROOT, "bench", "dca_torch.py"), "--data", data,
                                 "--epochs", str(args.epochs)])
         t = json.loads(stdout)
         torch_median = t["median"]

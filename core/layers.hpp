@@ -5,6 +5,9 @@
 
 #include <Eigen/Core>
 #include <cmath>
+#include <type_traits>
+
+#include "gemm.hpp"
 
 namespace zimpute {
 
@@ -19,13 +22,49 @@ using VecMap = Eigen::Map<Vec<T>>;
 template <typename T>
 using ConstMatMap = Eigen::Map<const Mat<T>>;
 
+// ---- Products: Eigen natively; in the wasm float build the SIMD128 kernels of gemm.hpp ------
+// Operands are Eigen objects with direct storage (matrices, maps, column blocks).
+#if defined(__wasm_simd128__)
+constexpr bool kWasmGemm = true;
+#else
+constexpr bool kWasmGemm = false;
+#endif
+
+// out = a b
+template <typename T, typename A, typename B, typename C>
+void mat_mul(const A& a, const B& b, C& out) {
+    if constexpr (kWasmGemm && std::is_same<T, float>::value)
+        gemm_nn(out.rows(), out.cols(), a.cols(), a.data(), a.outerStride(), b.data(), 1, b.outerStride(), out.data(),
+                out.outerStride());
+    else
+        out.noalias() = a * b;
+}
+// out = a b^T
+template <typename T, typename A, typename B, typename C>
+void mat_mul_nt(const A& a, const B& b, C& out) {
+    if constexpr (kWasmGemm && std::is_same<T, float>::value)
+        gemm_nn(out.rows(), out.cols(), a.cols(), a.data(), a.outerStride(), b.data(), b.outerStride(), 1, out.data(),
+                out.outerStride());
+    else
+        out.noalias() = a * b.transpose();
+}
+// out = a^T b
+template <typename T, typename A, typename B, typename C>
+void mat_mul_tn(const A& a, const B& b, C& out) {
+    if constexpr (kWasmGemm && std::is_same<T, float>::value)
+        gemm_tn(out.rows(), out.cols(), a.rows(), a.data(), a.outerStride(), b.data(), b.outerStride(), out.data(),
+                out.outerStride());
+    else
+        out.noalias() = a.transpose() * b;
+}
+
 // ---- Dense: out = W in + b ----------------------------------------------------------------
 // W (o x i), b (o), in (i x n), out (o x n)
 template <typename T, typename In, typename Out>
 void dense_forward(const MatMap<T>& W, const VecMap<T>& b, const Eigen::MatrixBase<In>& in,
                    Eigen::MatrixBase<Out> const& out_) {
-    auto& out = const_cast<Eigen::MatrixBase<Out>&>(out_);
-    out.noalias() = W * in;
+    auto& out = const_cast<Eigen::MatrixBase<Out>&>(out_).derived();
+    mat_mul<T>(W, in.derived(), out);
     out.colwise() += b;
 }
 // dout (o x n) -> dW (o x i) = dout in^T, db (o) = row sums. The caller forms din = W^T dout
@@ -33,7 +72,7 @@ void dense_forward(const MatMap<T>& W, const VecMap<T>& b, const Eigen::MatrixBa
 template <typename T, typename In, typename DOut>
 void dense_backward(const Eigen::MatrixBase<In>& in, const Eigen::MatrixBase<DOut>& dout,
                     MatMap<T>& dW, VecMap<T>& db) {
-    dW.noalias() = dout * in.transpose();
+    mat_mul_nt<T>(dout.derived(), in.derived(), dW);
     db.noalias() = dout.rowwise().sum();
 }
 

@@ -351,7 +351,8 @@ void Network<T>::backward(Eigen::Index b) {
     Mat<T>* dcur = &da_;
     Mat<T>* dnext = &db_;
     const Eigen::Index last_w = layout_.back().out;
-    dcur->topLeftCorner(last_w, b).noalias() = weight(params, head_layout_).transpose() * dpre;
+    auto d_last = dcur->topLeftCorner(last_w, b);
+    mat_mul_tn<T>(weight(params, head_layout_), dpre, d_last);
 
     for (std::size_t k = layout_.size(); k-- > 0;) {
         const DenseOffsets& l = layout_[k];
@@ -369,7 +370,8 @@ void Network<T>::backward(Eigen::Index b) {
             dense_backward<T>(ConstMatMap<T>(last_x_, genes_, b), d, dW, dbias);
         } else {
             dense_backward<T>(hidden_[k - 1].a.leftCols(b), d, dW, dbias);
-            dnext->topLeftCorner(l.in, b).noalias() = weight(params, l).transpose() * d;
+            auto d_in = dnext->topLeftCorner(l.in, b);
+            mat_mul_tn<T>(weight(params, l), d, d_in);
             std::swap(dcur, dnext);
         }
     }

@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 # Debian's emcc finds acorn (used by its JS optimizer) only through NODE_PATH.
 export NODE_PATH="${NODE_PATH:-/usr/share/nodejs}"
 emcmake cmake -S . -B build-wasm -DCMAKE_BUILD_TYPE=Release > build-wasm.log 2>&1 || { cat build-wasm.log; exit 1; }
+# Remove the output first so it is always relinked from this configuration (another build
+# directory writes the same file).
+rm -f web/zimpute.js
 cmake --build build-wasm -j"$(nproc)" >> build-wasm.log 2>&1 || { tail -40 build-wasm.log; exit 1; }
 rm -f build-wasm.log
 mkdir -p web/example
