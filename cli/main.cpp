@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "../core/experiment.hpp"
 #include "../core/session.hpp"
 #include "../core/simulate.hpp"
 #include "../core/split.hpp"
@@ -31,6 +32,10 @@ usage:
   zimpute evaluate --data data.csv --truth truedata.csv --imputed result.csv [--metrics m.json]
   zimpute split    --data data.csv [--truth truedata.csv] --out-prefix P [--fraction 0.7] [--seed 42]
                    writes P_test.csv and P_validation.csv (and P_test_truth.csv, P_validation_truth.csv)
+  zimpute experiment --data test_data.csv --truth test_truedata.csv [--fraction 0.7] [--seed 42]
+                   [--epochs 300] [--out table.md] [--csv table.csv]
+                   the course experiment: split cells 7:3, train Models I-IV (BatchNorm on/off x
+                   original/guarded loss), the DCA preset and the defaults on the 70%, compare on the 30%
   zimpute simulate --out data.csv [--truth-out truedata.csv] [--genes 1000] [--cells 600]
                    [--groups 3] [--zero-fraction 0.6] [--seed 1]
 
@@ -94,7 +99,7 @@ Args parse(int argc, char** argv) {
 // Keys that are files or commands rather than model settings.
 const std::set<std::string> kPlumbing = {"data", "out", "truth", "metrics", "save", "model", "pi", "mu", "theta",
                                          "imputed", "latent", "out-prefix", "fraction", "truth-out", "genes", "cells",
-                                         "groups", "zero-fraction", "preset"};
+                                         "groups", "zero-fraction", "preset", "csv"};
 
 Settings settings_from(const Args& a) {
     Settings s = preset(a.get("preset", "default"));
@@ -210,6 +215,27 @@ int run(const Args& a) {
         }
         for (const auto& [p, c] : files) write_file_atomic(p, c);
         std::cout << "RESULT_JSON {\"test_cells\":" << test.size() << ",\"validation_cells\":" << val.size() << "}\n";
+        return 0;
+    }
+    if (a.command == "experiment") {
+        const std::string data = a.need("data"), truth = a.need("truth");
+        const CountMatrix d = read_counts_file(data, read_options(a, data));
+        const Eigen::MatrixXf t = align_truth(d, read_counts_file(truth, read_options(a, truth)));
+        const Settings base = settings_from(a);
+        Experiment e(d, t, course_variants(base), std::stod(a.get("fraction", "0.7")), base.seed);
+        std::cerr << "zimpute: " << e.test_cells() << " test cells for training, " << e.validation_cells()
+                  << " validation cells for scoring\n";
+        std::size_t reported = 0;
+        while (!e.step(1.0))
+            for (; reported < e.rows().size(); ++reported)
+                std::cerr << "done: " << e.rows()[reported].name << " (" << e.rows()[reported].epochs << " epochs)\n";
+        std::vector<std::pair<std::string, std::string>> files;
+        if (a.has("out")) files.emplace_back(a.get("out"), e.table_markdown());
+        if (a.has("csv")) files.emplace_back(a.get("csv"), e.table_csv());
+        for (const auto& [p, c] : files) write_file_atomic(p, c);
+        std::cout << e.table_markdown();
+        std::cout << "RESULT_JSON {\"variants\":" << e.rows().size() << ",\"best\":\""
+                  << (e.best() >= 0 ? e.rows()[static_cast<std::size_t>(e.best())].name : "") << "\"}" << std::endl;
         return 0;
     }
     if (a.command == "simulate") {

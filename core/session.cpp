@@ -20,7 +20,11 @@ Eigen::MatrixXf rows_in_model_order(const Eigen::MatrixXf& counts, const std::ve
 }  // namespace
 
 const CountMatrix& Session::load_data(std::string_view text, const ReadOptions& options) {
-    data_ = read_counts(maybe_gunzip(std::string(text), options.source), options);
+    return set_data(read_counts(maybe_gunzip(std::string(text), options.source), options));
+}
+
+const CountMatrix& Session::set_data(CountMatrix m) {
+    data_ = std::move(m);
     truth_.reset();
     model_.reset();
     trainer_.reset();
@@ -36,6 +40,15 @@ void Session::load_truth(std::string_view text, const ReadOptions& options) {
     o.cells_in_rows = data_->cells_in_rows;
     const CountMatrix t = read_counts(maybe_gunzip(std::string(text), o.source), o);
     truth_ = align_truth(*data_, t);
+}
+
+void Session::set_truth(Eigen::MatrixXf aligned) {
+    if (!data_) throw std::logic_error("load the data before the truth");
+    if (aligned.rows() != data_->n_genes() || aligned.cols() != data_->n_cells())
+        throw InputError("the truth has " + std::to_string(aligned.rows()) + "x" + std::to_string(aligned.cols()) +
+                         " entries, the data " + std::to_string(data_->n_genes()) + "x" +
+                         std::to_string(data_->n_cells()));
+    truth_ = std::move(aligned);
 }
 
 void Session::load_model(std::string_view bytes, const std::string& source) {
@@ -90,6 +103,10 @@ const CountMatrix& Session::data() const {
 const Eigen::MatrixXf& Session::imputed() const {
     if (!imputed_) throw std::logic_error("nothing imputed yet");
     return *imputed_;
+}
+const Eigen::MatrixXf& Session::truth() const {
+    if (!truth_) throw std::logic_error("no truth loaded");
+    return *truth_;
 }
 const Prediction& Session::prediction() const {
     if (!prediction_) throw std::logic_error("nothing imputed yet");

@@ -23,8 +23,12 @@ public:
 
     /// Parses the data; drops any previous model, truth and results.
     const CountMatrix& load_data(std::string_view text, const ReadOptions& options);
+    /// Uses an already parsed matrix as the data (same effect as load_data).
+    const CountMatrix& set_data(CountMatrix m);
     /// Parses a truth matrix and matches it to the data's labels (InputError if it cannot).
     void load_truth(std::string_view text, const ReadOptions& options);
+    /// A truth already in the data's shape and order.
+    void set_truth(Eigen::MatrixXf aligned);
     /// Loads a saved model to impute the data without training (InputError if genes differ).
     void load_model(std::string_view bytes, const std::string& source);
 
@@ -41,6 +45,7 @@ public:
     bool has_result() const { return imputed_.has_value(); }
     const CountMatrix& data() const;
     const Eigen::MatrixXf& imputed() const;
+    const Eigen::MatrixXf& truth() const;  ///< aligned to the data
     const Prediction& prediction() const;
     Metrics metrics() const;  ///< needs a truth and a result
     /// Metrics (if a truth is loaded) plus the settings and a training summary, as JSON.

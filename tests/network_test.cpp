@@ -180,3 +180,29 @@ TEST_CASE("BatchNorm recalibration: inference on the training cells then matches
     net.forward(b.x.data(), b.sf.data(), cells, false);
     CHECK((net.mu(cells) - train_mu).cwiseAbs().maxCoeff() < 1e-6 * train_mu.cwiseAbs().maxCoeff());
 }
+
+TEST_CASE("the vectorized loss kernel computes the same loss as zinb_element (checked against the ZINB mass)") {
+    for (bool per_gene : {true, false})
+        for (LossKind kind : {LossKind::zinb_original, LossKind::nb}) {
+            CAPTURE(per_gene);
+            CAPTURE(to_string(kind));
+            NetworkOptions o;
+            o.hidden = {6, 3, 6};
+            o.dispersion = per_gene ? Dispersion::gene : Dispersion::cell_gene;
+            o.zero_inflated = kind != LossKind::nb;
+            const int genes = 9, cells = 7;
+            Network<double> net(genes, o, 2, cells);
+            const Batch b = make_batch(genes, cells, 3);
+            const LossOptions loss{kind, 0.2};
+            net.forward(b.x.data(), b.sf.data(), cells, true);
+            const double fused = net.loss_and_head_gradient(b.y.data(), b.lgy1.data(), cells, loss);
+            double reference = 0;
+            for (int j = 0; j < cells; ++j)
+                for (int i = 0; i < genes; ++i) {
+                    double gp, gm, gt;
+                    reference += zinb_element<double>(b.y(i, j), net.pi(cells)(i, j), net.mu(cells)(i, j),
+                                                      net.theta(cells)(i, j), b.lgy1(i, j), kind, 0.2, gp, gm, gt);
+                }
+            CHECK(fused == doctest::Approx(reference / (genes * cells)).epsilon(1e-12));
+        }
+}

@@ -13,23 +13,20 @@ using namespace zimpute;
 
 namespace {
 
-Simulation small_sim() {
+Simulation sim_of(int genes, int cells) {
     SimulateOptions o;
-    o.genes = 200;
-    o.cells = 400;
+    o.genes = genes;
+    o.cells = cells;
     o.seed = 7;
     return simulate(o);
 }
 
+// Small and fast, for the mechanics (determinism, cancel, divergence guard).
+Simulation small_sim() { return sim_of(200, 400); }
+
 // The course's shape (1000 genes x 600 cells): quality is judged here; below ~300 genes the
 // distance on a few huge true counts swings with the seed.
-Simulation course_sized_sim() {
-    SimulateOptions o;
-    o.genes = 1000;
-    o.cells = 600;
-    o.seed = 7;
-    return simulate(o);
-}
+Simulation course_sized_sim() { return sim_of(1000, 600); }
 
 struct Run {
     Model model;

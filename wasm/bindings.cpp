@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "../core/experiment.hpp"
 #include "../core/session.hpp"
 #include "../core/simulate.hpp"
 
@@ -175,6 +176,90 @@ private:
     std::size_t reported_ = 0;
 };
 
+val floats_to_js(const std::vector<float>& v) {
+    return val::global("Float32Array").new_(emscripten::typed_memory_view(v.size(), v.data()));
+}
+
+// The course experiment: {data, truth} bytes in, stepped like a session, rows and plots out.
+class JsExperiment {
+public:
+    JsExperiment(std::string data, std::string data_name, std::string truth, std::string truth_name, val options) {
+        guarded([&] {
+            Settings base = settings_from(options["settings"]);
+            ReadOptions r;
+            r.source = data_name;
+            r.cells_in_rows = options["cellsInRows"].as<bool>();
+            Session s;  // parses (and gunzips natively) exactly as a single run does
+            const CountMatrix& d = s.load_data(data, r);
+            r.source = truth_name;
+            s.load_truth(truth, r);
+            experiment_ = std::make_unique<Experiment>(d, s.truth(), course_variants(base),
+                                                       options["fraction"].as<double>(), base.seed);
+        });
+    }
+
+    val step(double budget_ms) {
+        return guarded([&] {
+            const bool done = experiment_->step(budget_ms / 1000.0);
+            val o = val::object();
+            o.set("done", done);
+            o.set("current", static_cast<double>(experiment_->current()));
+            o.set("total", static_cast<double>(experiment_->variants().size()));
+            if (!done) o.set("name", experiment_->variants()[experiment_->current()].name);
+            if (const Trainer* t = experiment_->trainer()) {
+                o.set("epoch", t->epoch());
+                o.set("epochs", t->epochs());
+            }
+            val rows = val::array();
+            for (; reported_ < experiment_->rows().size(); ++reported_) {
+                const ExperimentRow& r = experiment_->rows()[reported_];
+                val row = val::object();
+                row.set("name", r.name);
+                row.set("epochs", r.epochs);
+                val history = val::array();
+                for (const auto& e : r.history) history.call<void>("push", report_to_js(e));
+                row.set("history", history);
+                rows.call<void>("push", row);
+            }
+            o.set("rows", rows);
+            return o;
+        });
+    }
+
+    void cancel() { experiment_->cancel(); }
+    std::string table(std::string format) { return format == "csv" ? experiment_->table_csv() : experiment_->table_markdown(); }
+    int best() const { return experiment_->best(); }
+
+    // Metrics of every row as a JSON array (the same fields as a single run's metrics).
+    std::string metrics() const {
+        std::string out = "[";
+        for (std::size_t k = 0; k < experiment_->rows().size(); ++k)
+            out += (k ? "," : "") + metrics_json(experiment_->rows()[k].metrics);
+        return out + "]";
+    }
+
+    val plots() {
+        return guarded([&] {
+            const PlotData p = experiment_->plot_data(4000);
+            val o = val::object();
+            o.set("dropoutTruth", floats_to_js(p.dropout_truth));
+            o.set("dropoutImputed", floats_to_js(p.dropout_imputed));
+            o.set("piDropout", floats_to_js(p.pi_dropout));
+            o.set("piTrueZero", floats_to_js(p.pi_true_zero));
+            o.set("heatGenes", p.heat_genes);
+            o.set("heatCells", p.heat_cells);
+            o.set("heatObserved", floats_to_js(p.heat_observed));
+            o.set("heatImputed", floats_to_js(p.heat_imputed));
+            o.set("heatTruth", floats_to_js(p.heat_truth));
+            return o;
+        });
+    }
+
+private:
+    std::unique_ptr<Experiment> experiment_;
+    std::size_t reported_ = 0;
+};
+
 val option_docs_js() {
     val out = val::array();
     for (const auto& d : option_docs()) {
@@ -222,6 +307,14 @@ EMSCRIPTEN_BINDINGS(zimpute) {
         .function("hasTruth", &JsSession::hasTruth)
         .function("report", &JsSession::report)
         .function("output", &JsSession::output);
+    emscripten::class_<JsExperiment>("Experiment")
+        .constructor<std::string, std::string, std::string, std::string, val>()
+        .function("step", &JsExperiment::step)
+        .function("cancel", &JsExperiment::cancel)
+        .function("table", &JsExperiment::table)
+        .function("best", &JsExperiment::best)
+        .function("metrics", &JsExperiment::metrics)
+        .function("plots", &JsExperiment::plots);
     emscripten::function("optionDocs", &option_docs_js);
     emscripten::function("simulate", &simulate_js);
 }

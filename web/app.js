@@ -53,6 +53,8 @@ function describeFiles() {
   if (files.model) parts.push(`model: ${files.model.name} (the data will be imputed without training)`);
   $('files-status').textContent = parts.join(' · ');
   $('train').disabled = running || !files.data;
+  $('run-experiment').disabled = running || !files.data || !files.truth;
+  $('simulate').disabled = running;
   $('train').textContent = files.model ? 'Impute with saved model' : 'Train';
 }
 

@@ -7,6 +7,9 @@
 //       data/truth/model are {name, bytes: ArrayBuffer}; with a model the data is imputed
 //       without training.                 -> loaded {info}, progress {status}..., done {report, cancelled}
 //   settings {options}                    -> settings {settings}   (a preset's values, as text)
+//   experiment {data, truth, options, fraction, cellsInRows}
+//                                         -> progress {status}..., done {experiment}: the course
+//                                            experiment's rows, tables and plot samples
 //   cancel                                -> the running job ends after the current slice
 //   output {which: result|pi|mu|theta|latent|model} -> output {which, bytes}   (ArrayBuffer)
 // Any failure answers error {message} for that id. Buffers are transferred, never shared views.
@@ -83,6 +86,31 @@ async function run(id, msg) {
   reply(id, 'done', { cancelled, report: JSON.parse(s.report()) });
 }
 
+async function experiment(id, msg) {
+  const Z = await zimpute();
+  cancelRequested = false;
+  const e = new Z.Experiment(await gunzipIfNeeded(msg.data), msg.data.name, await gunzipIfNeeded(msg.truth),
+    msg.truth.name, { settings: msg.options || {}, fraction: msg.fraction ?? 0.7, cellsInRows: !!msg.cellsInRows });
+  try {
+    for (;;) {
+      if (cancelRequested) e.cancel();
+      const status = e.step(SLICE_MS);
+      reply(id, 'progress', { status });
+      if (status.done) break;
+      await yieldToMessages();
+    }
+    const best = e.best();
+    const plots = best >= 0 ? e.plots() : null;
+    const transfer = plots ? Object.values(plots).filter((v) => v instanceof Float32Array).map((v) => v.buffer) : [];
+    reply(id, 'done', {
+      experiment: { metrics: JSON.parse(e.metrics()), best, markdown: e.table('md'), csv: e.table('csv'), plots,
+        cancelled: cancelRequested },
+    }, transfer);
+  } finally {
+    e.delete();
+  }
+}
+
 self.onmessage = async (event) => {
   const msg = event.data;
   const { id } = msg;
@@ -110,10 +138,11 @@ self.onmessage = async (event) => {
         break;
       }
       case 'run':
+      case 'experiment':
         if (busy) throw new Error('a job is already running; cancel it first');
         busy = true;
         try {
-          await run(id, msg);
+          await (msg.type === 'run' ? run(id, msg) : experiment(id, msg));
         } finally {
           busy = false;
         }

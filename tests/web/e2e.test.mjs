@@ -137,6 +137,44 @@ test('presets fill the settings form with their values', async () => {
   await page.close();
 });
 
+test('Simulate then Run experiment: the comparison table, best row, plots, exports', async () => {
+  const { page, errors } = await openPage();
+  await page.fill('#sim-genes', '300');
+  await page.fill('#sim-cells', '150');
+  await page.click('#simulate');
+  await page.waitForFunction(() => /simulated_300x150_truth/.test(document.getElementById('files-status').textContent));
+  await page.fill('#opt-epochs', '6');
+  await page.click('#run-experiment');
+  await page.waitForSelector('#experiment-results', { timeout: 120000 });
+  const rows = await page.$$eval('#experiment-results tbody tr', (trs) => trs.map((tr) => tr.innerText));
+  assert.equal(rows.length, 6);
+  assert.match(rows[0], /^Model I \(no BatchNorm, original loss\)/);
+  assert.equal(await page.$$eval('#experiment-results tr.best', (trs) => trs.length), 1);
+  assert.equal(await page.$eval('#plots', (p) => p.hidden), false);
+  // every plot drew something (not a blank canvas)
+  for (const id of ['plot-loss', 'plot-scatter', 'plot-pi', 'plot-heatmap']) {
+    const inked = await page.$eval(`#${id}`, (c) => {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] < 200 || d[i + 1] < 200 || d[i + 2] < 200) n++;
+      return n;
+    });
+    assert.ok(inked > 500, `${id} has ${inked} inked pixels`);
+  }
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#download-table-csv')]);
+  assert.equal(fs.readFileSync(await csv.path(), 'utf8').trim().split('\n').length, 7);
+  const [png] = await Promise.all([page.waitForEvent('download'), page.click('[data-png="plot-scatter"]')]);
+  assert.equal(png.suggestedFilename(), 'plot-scatter.png');
+  assert.deepEqual([...fs.readFileSync(await png.path()).subarray(1, 4)].map((b) => String.fromCharCode(b)).join(''), 'PNG');
+  const [report] = await Promise.all([page.waitForEvent('download'), page.click('#download-report')]);
+  const html = fs.readFileSync(await report.path(), 'utf8');
+  assert.match(html, /<table id="experiment-results"/);
+  assert.equal((html.match(/data:image\/png;base64,/g) || []).length, 4);
+  await page.screenshot({ path: path.join(OUT, 'experiment.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('the page requested nothing outside its own origin', () => {
   assert.deepEqual(foreignRequests, []);
 });
