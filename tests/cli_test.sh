@@ -36,6 +36,10 @@ check "evaluate" grep -q '"origin_distance"' ev.txt
 check "split 7:3" test "$(head -n 1 s_test.csv | tr ',' '\n' | wc -l)" -eq 56
 check "split truth" test -s s_validation_truth.csv
 
+"$Z" experiment --data d.csv --truth t.csv --epochs 2 --csv x.csv --out x.md > ex.txt 2> /dev/null
+check "experiment: six models, best marked, RESULT_JSON last" bash -c 'test "$(grep -c "^| Model\|^| DCA\|^| \*\*\|^| zimpute" ex.txt)" -eq 6 && grep -q "(best)\*\*" ex.txt && tail -n 1 ex.txt | grep -q "^RESULT_JSON {\"variants\":6"'
+check "experiment: CSV table" test "$(wc -l < x.csv)" -eq 7
+
 printf 'Cell1,Cell2,Cell3\n1,2,3\n4,5\n' > ragged.csv
 "$Z" impute --data ragged.csv --out bad.csv > /dev/null 2> err.txt
 code=$?
