@@ -1,6 +1,7 @@
 // zimpute command line: a thin shell over core/Session. Every option key of core/settings is a
 // --flag here; errors are one line on stderr and no output file is written on failure.
 #include <chrono>
+#include <filesystem>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -40,7 +41,9 @@ usage:
                    [--groups 3] [--zero-fraction 0.6] [--seed 1]
 
 input files: genes in rows, cells in columns, a header row of cell names (the course's
-test_data.csv); an index column of gene names is optional. Comma, tab or semicolon.
+test_data.csv); an index column of gene names is optional. Comma, tab or semicolon; gzip is
+recognised. --data may also be a 10x directory or its matrix.mtx[.gz] (with features.tsv or
+genes.tsv and barcodes.tsv beside it); results are then written as CSV with a gene column.
   --cells-in-rows     the file has cells in rows and genes in columns
   --preset NAME       start from default, dca or course settings, then apply the options below
   --quiet             no per-epoch progress on stderr
@@ -115,6 +118,28 @@ ReadOptions read_options(const Args& a, const std::string& path) {
     return r;
 }
 
+bool ends_with(const std::string& s, const std::string& end) {
+    return s.size() >= end.size() && s.compare(s.size() - end.size(), end.size(), end) == 0;
+}
+
+// --data is a CSV/TSV (maybe gzipped), or a 10x trio given as its directory or its matrix.mtx[.gz]
+// (features.tsv or genes.tsv and barcodes.tsv, maybe gzipped, beside it).
+const CountMatrix& load_input(Session& s, const std::string& path, const ReadOptions& r) {
+    namespace fs = std::filesystem;
+    const bool is_dir = fs::is_directory(path);
+    if (!is_dir && !ends_with(path, ".mtx") && !ends_with(path, ".mtx.gz")) return s.load_data(read_file(path), r);
+    const fs::path dir = is_dir ? fs::path(path) : fs::path(path).parent_path();
+    auto find = [&](std::initializer_list<const char*> names) {
+        for (const char* n : names)
+            for (const char* ext : {"", ".gz"})
+                if (fs::exists(dir / (std::string(n) + ext))) return (dir / (std::string(n) + ext)).string();
+        throw InputError("no " + std::string(*names.begin()) + " beside " + path + " (a 10x matrix needs its features/genes and barcodes files)");
+    };
+    const std::string mtx = is_dir ? find({"matrix.mtx"}) : path;
+    const std::string features = find({"features.tsv", "genes.tsv"}), barcodes = find({"barcodes.tsv"});
+    return s.load_mtx(read_file(mtx), read_file(features), read_file(barcodes), mtx, features, barcodes);
+}
+
 void print_warnings(const CountMatrix& m, const std::string& path) {
     for (const auto& w : m.warnings) std::cerr << "zimpute: warning: " << path << ": " << w << "\n";
 }
@@ -174,9 +199,8 @@ int run(const Args& a) {
         const std::string data = a.need("data");
         if (a.command != "train") a.need("out");
         if (a.command == "train") a.need("save");
-        const std::string text = read_file(data);
         const auto t0 = std::chrono::steady_clock::now();
-        print_warnings(s.load_data(text, read_options(a, data)), data);
+        print_warnings(load_input(s, data, read_options(a, data)), data);
         parse_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         if (a.has("truth")) s.load_truth(read_file(a.get("truth")), read_options(a, a.get("truth")));
         if (a.command == "apply") {

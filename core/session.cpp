@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "compressed.hpp"
+#include "mtx.hpp"
 #include <sstream>
 
 namespace zimpute {
@@ -21,6 +22,13 @@ Eigen::MatrixXf rows_in_model_order(const Eigen::MatrixXf& counts, const std::ve
 
 const CountMatrix& Session::load_data(std::string_view text, const ReadOptions& options) {
     return set_data(read_counts(maybe_gunzip(std::string(text), options.source), options));
+}
+
+const CountMatrix& Session::load_mtx(std::string_view mtx, std::string_view features, std::string_view barcodes,
+                                     const std::string& mtx_name, const std::string& features_name,
+                                     const std::string& barcodes_name) {
+    return set_data(read_mtx(maybe_gunzip(std::string(mtx), mtx_name), maybe_gunzip(std::string(features), features_name),
+                             maybe_gunzip(std::string(barcodes), barcodes_name), mtx_name, features_name, barcodes_name));
 }
 
 const CountMatrix& Session::set_data(CountMatrix m) {

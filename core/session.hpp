@@ -23,6 +23,10 @@ public:
 
     /// Parses the data; drops any previous model, truth and results.
     const CountMatrix& load_data(std::string_view text, const ReadOptions& options);
+    /// A 10x trio (each part may be gzipped): matrix.mtx, features.tsv / genes.tsv, barcodes.tsv.
+    const CountMatrix& load_mtx(std::string_view mtx, std::string_view features, std::string_view barcodes,
+                                const std::string& mtx_name, const std::string& features_name,
+                                const std::string& barcodes_name);
     /// Uses an already parsed matrix as the data (same effect as load_data).
     const CountMatrix& set_data(CountMatrix m);
     /// Parses a truth matrix and matches it to the data's labels (InputError if it cannot).

@@ -57,6 +57,10 @@ std::string outcome(const Case& c) {
             if (c.stage == "train") s.start_training();
             return "no error";
         }
+        if (c.stage == "mtx") {
+            s.load_mtx(bytes, "", "", c.file, "features.tsv", "barcodes.tsv");
+            return "no error";
+        }
         const auto colon = c.stage.find(':');
         const std::string base = c.stage.substr(colon + 1);
         s.load_data(read_file(kDir + base), named(base));

@@ -40,6 +40,19 @@ check "split truth" test -s s_validation_truth.csv
 check "experiment: six models, best marked, RESULT_JSON last" bash -c 'test "$(grep -c "^| Model\|^| DCA\|^| \*\*\|^| zimpute" ex.txt)" -eq 6 && grep -q "(best)\*\*" ex.txt && tail -n 1 ex.txt | grep -q "^RESULT_JSON {\"variants\":6"'
 check "experiment: CSV table" test "$(wc -l < x.csv)" -eq 7
 
+mkdir -p tenx
+printf '%%%%MatrixMarket matrix coordinate integer general\n3 4 6\n1 1 5\n2 2 3\n3 3 1\n1 4 2\n2 1 7\n3 2 4\n' > tenx/matrix.mtx
+printf 'E1\tTP53\tGene Expression\nE2\tGAPDH\tGene Expression\nE3\tACTB\tGene Expression\n' > tenx/features.tsv
+printf 'AAAC-1\nAAAG-1\nAACT-1\nAAGT-1\n' | gzip > tenx/barcodes.tsv.gz
+"$Z" impute --data tenx --out tenx_out.csv --epochs 1 > /dev/null 2>&1
+check "a 10x directory (gzipped barcodes) is read; result is a CSV with genes and barcodes" \
+    bash -c 'test "$(head -n 1 tenx_out.csv)" = "gene,AAAC-1,AAAG-1,AACT-1,AAGT-1" && grep -q "^GAPDH," tenx_out.csv'
+"$Z" impute --data tenx/matrix.mtx --out tenx_out2.csv --epochs 1 > /dev/null 2>&1
+check "or its matrix.mtx" test -s tenx_out2.csv
+rm tenx/features.tsv
+"$Z" impute --data tenx --out bad.csv > /dev/null 2> err.txt
+check "a trio without features names what is missing" grep -q "no features.tsv beside tenx" err.txt
+
 printf 'Cell1,Cell2,Cell3\n1,2,3\n4,5\n' > ragged.csv
 "$Z" impute --data ragged.csv --out bad.csv > /dev/null 2> err.txt
 code=$?

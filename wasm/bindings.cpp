@@ -98,12 +98,25 @@ public:
             r.cells_in_rows = cells_in_rows;
             const CountMatrix& m = session_.load_data(bytes, r);
             reported_ = 0;
-            val o = val::object();
-            o.set("genes", static_cast<double>(m.n_genes()));
-            o.set("cells", static_cast<double>(m.n_cells()));
-            o.set("zeroFraction", static_cast<double>((m.counts.array() == 0).count()) / static_cast<double>(m.counts.size()));
-            o.set("warnings", warnings_to_js(m.warnings));
-            return o;
+            return summary(m);
+        });
+    }
+
+    static val summary(const CountMatrix& m) {
+        val o = val::object();
+        o.set("genes", static_cast<double>(m.n_genes()));
+        o.set("cells", static_cast<double>(m.n_cells()));
+        o.set("zeroFraction", static_cast<double>((m.counts.array() == 0).count()) / static_cast<double>(m.counts.size()));
+        o.set("warnings", warnings_to_js(m.warnings));
+        return o;
+    }
+
+    val loadMtx(std::string mtx, std::string features, std::string barcodes, std::string mtx_name,
+                std::string features_name, std::string barcodes_name) {
+        return guarded([&] {
+            const CountMatrix& m = session_.load_mtx(mtx, features, barcodes, mtx_name, features_name, barcodes_name);
+            reported_ = 0;
+            return summary(m);
         });
     }
 
@@ -298,6 +311,7 @@ EMSCRIPTEN_BINDINGS(zimpute) {
         .function("setOptions", &JsSession::setOptions)
         .function("settings", &JsSession::settings)
         .function("loadData", &JsSession::loadData)
+        .function("loadMtx", &JsSession::loadMtx)
         .function("loadTruth", &JsSession::loadTruth)
         .function("loadModel", &JsSession::loadModel)
         .function("startTraining", &JsSession::startTraining)

@@ -64,6 +64,30 @@ async function setFile(kind, file) {
   describeFiles();
 }
 
+// Sorts dropped or picked files by name: a model (.zim), a truth ("true"/"truth"), a 10x trio
+// (matrix.mtx, features.tsv or genes.tsv, barcodes.tsv; each maybe .gz), or the data.
+async function takeFiles(list) {
+  showError('');
+  const trio = {};
+  for (const f of list) {
+    if (/\.zim$/i.test(f.name)) files.model = await readFile(f);
+    else if (/\.mtx(\.gz)?$/i.test(f.name)) trio.mtx = await readFile(f);
+    else if (/(features|genes)\.tsv(\.gz)?$/i.test(f.name)) trio.features = await readFile(f);
+    else if (/barcodes\.tsv(\.gz)?$/i.test(f.name)) trio.barcodes = await readFile(f);
+    else if (/true|truth/i.test(f.name)) files.truth = await readFile(f);
+    else files.data = await readFile(f);
+  }
+  if (trio.mtx || trio.features || trio.barcodes) {
+    const missing = ['mtx', 'features', 'barcodes'].filter((k) => !trio[k]);
+    if (missing.length) {
+      showError(`A 10x matrix needs matrix.mtx, features.tsv (or genes.tsv) and barcodes.tsv together; missing: ${missing.join(', ')}.`);
+    } else {
+      files.data = { name: trio.mtx.name, trio };
+    }
+  }
+  describeFiles();
+}
+
 // ---- settings form -------------------------------------------------------------------------
 const CHOICES = {
   optimizer: ['adam', 'rmsprop'], loss: ['guarded', 'original', 'nb'], dispersion: ['gene', 'cell-gene'],
@@ -284,7 +308,7 @@ async function download(which, name, type) {
 }
 
 // ---- wiring --------------------------------------------------------------------------------
-$('data-file').onchange = (e) => setFile('data', e.target.files[0]);
+$('data-file').onchange = (e) => takeFiles(e.target.files);
 $('truth-file').onchange = (e) => setFile('truth', e.target.files[0]);
 $('model-file').onchange = (e) => setFile('model', e.target.files[0]);
 $('apply-file').onchange = () => setRunning(false);
@@ -329,10 +353,7 @@ zone.ondragleave = () => zone.classList.remove('over');
 zone.ondrop = async (e) => {
   e.preventDefault();
   zone.classList.remove('over');
-  for (const f of e.dataTransfer.files) {
-    const kind = /\.zim$/i.test(f.name) ? 'model' : /true|truth/i.test(f.name) ? 'truth' : 'data';
-    await setFile(kind, f);
-  }
+  await takeFiles(e.dataTransfer.files);
 };
 
 (async () => {

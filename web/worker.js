@@ -4,8 +4,8 @@
 //   init                                  -> ready {optionDocs}
 //   simulate {options}                    -> simulated {data, truth}            (ArrayBuffers)
 //   run {data, truth?, model?, options, cellsInRows}
-//       data/truth/model are {name, bytes: ArrayBuffer}; with a model the data is imputed
-//       without training.                 -> loaded {info}, progress {status}..., done {report, cancelled}
+//       data/truth/model are {name, bytes: ArrayBuffer}; data may instead be {name, trio: {mtx,
+//       features, barcodes}} (a 10x matrix); with a model the data is imputed without training.                 -> loaded {info}, progress {status}..., done {report, cancelled}
 //   settings {options}                    -> settings {settings}   (a preset's values, as text)
 //   experiment {data, truth, options, fraction, cellsInRows}
 //                                         -> progress {status}..., done {experiment}: the course
@@ -58,7 +58,11 @@ async function run(id, msg) {
   cancelRequested = false;
   const s = new Z.Session(msg.options || {});
   session = s;
-  const info = s.loadData(await gunzipIfNeeded(msg.data), msg.data.name, !!msg.cellsInRows);
+  const d = msg.data;
+  const info = d.trio  // a 10x matrix.mtx with its features/genes and barcodes files
+    ? s.loadMtx(await gunzipIfNeeded(d.trio.mtx), await gunzipIfNeeded(d.trio.features), await gunzipIfNeeded(d.trio.barcodes),
+      d.trio.mtx.name, d.trio.features.name, d.trio.barcodes.name)
+    : s.loadData(await gunzipIfNeeded(d), d.name, !!msg.cellsInRows);
   if (msg.truth) s.loadTruth(await gunzipIfNeeded(msg.truth), msg.truth.name);
   reply(id, 'loaded', { info, settings: s.settings() });
   let cancelled = false;
@@ -87,6 +91,7 @@ async function run(id, msg) {
 }
 
 async function experiment(id, msg) {
+  if (msg.data.trio) throw new Error('The course experiment reads a CSV/TSV matrix with its truth; a 10x matrix can be imputed with Train.');
   const Z = await zimpute();
   cancelRequested = false;
   const e = new Z.Experiment(await gunzipIfNeeded(msg.data), msg.data.name, await gunzipIfNeeded(msg.truth),

@@ -96,6 +96,32 @@ test('a gzipped CSV (.csv.gz) trains like the plain file', async () => {
   await page.close();
 });
 
+test('a 10x trio (matrix.mtx, features.tsv, barcodes.tsv) loads and trains; result.csv has genes and barcodes', async () => {
+  const { page, errors } = await openPage();
+  const lines = fs.readFileSync(path.join(WEB, 'example/data.csv'), 'utf8').trim().split('\n');
+  const cells = lines[0].split(',');
+  const entries = [];
+  lines.slice(1).forEach((l, g) => l.split(',').forEach((v, c) => { if (v !== '0') entries.push(`${g + 1} ${c + 1} ${v}`); }));
+  const mtx = `%%MatrixMarket matrix coordinate integer general\n${lines.length - 1} ${cells.length} ${entries.length}\n${entries.join('\n')}\n`;
+  const features = lines.slice(1).map((_, g) => `ENSG${g}\tGene${g + 1}\tGene Expression`).join('\n') + '\n';
+  await page.setInputFiles('#data-file', [
+    { name: 'matrix.mtx.gz', mimeType: 'application/gzip', buffer: zlib.gzipSync(mtx) },
+    { name: 'features.tsv', mimeType: 'text/tab-separated-values', buffer: Buffer.from(features) },
+    { name: 'barcodes.tsv', mimeType: 'text/tab-separated-values', buffer: Buffer.from(cells.map((c) => `${c}-1`).join('\n')) },
+  ]);
+  await page.waitForFunction(() => /data: matrix\.mtx\.gz/.test(document.getElementById('files-status').textContent));
+  await page.fill('#opt-epochs', '2');
+  await page.click('#train');
+  await page.waitForSelector('#metrics p', { timeout: 60000 });
+  assert.match(await page.$eval('#metrics', (e) => e.textContent), /1000 genes × 400 cells/);
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#download-result')]);
+  const out = fs.readFileSync(await dl.path(), 'utf8').split('\n');
+  assert.ok(out[0].startsWith('gene,Cell1-1,Cell2-1'), out[0].slice(0, 40));
+  assert.ok(out[1].startsWith('Gene1,'));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('a malformed file shows a plain error naming the line', async () => {
   const { page } = await openPage();
   await page.setInputFiles('#data-file', { name: 'broken.csv', mimeType: 'text/csv', buffer: Buffer.from('Cell1,Cell2,Cell3\n1,2,3\n4,5\n') });

@@ -86,6 +86,8 @@ test('bad-input corpus: the wasm module gives exactly the native messages', () =
         const info = s.loadData(bytes, file, false);
         if (stage === 'warning') outcome = info.warnings.includes(expected) ? expected : `warnings: ${info.warnings.join('; ')}`;
         if (stage === 'train') s.startTraining();
+      } else if (stage === 'mtx') {
+        s.loadMtx(bytes, new Uint8Array(), new Uint8Array(), file, 'features.tsv', 'barcodes.tsv');
       } else {
         const base = stage.slice(stage.indexOf(':') + 1);
         s.loadData(fs.readFileSync(path.join(dir, base)), base, false);

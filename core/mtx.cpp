@@ -1,0 +1,111 @@
+#include "mtx.hpp"
+
+#include <cmath>
+#include <cstdlib>
+#include <sstream>
+#include <vector>
+
+namespace zimpute {
+namespace {
+
+std::vector<std::string_view> lines_of(std::string_view text) {
+    std::vector<std::string_view> out;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        std::size_t end = text.find('\n', pos);
+        if (end == std::string_view::npos) end = text.size();
+        std::string_view l = text.substr(pos, end - pos);
+        if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+        out.push_back(l);
+        pos = end + 1;
+    }
+    while (!out.empty() && out.back().empty()) out.pop_back();
+    return out;
+}
+
+// Names from a features/barcodes file: one per non-empty line; column `col` of tab-separated fields
+// when there are enough, else the first.
+std::vector<std::string> names_of(std::string_view text, int col) {
+    std::vector<std::string> names;
+    for (std::string_view l : lines_of(text)) {
+        std::vector<std::string_view> f;
+        std::size_t p = 0;
+        for (;;) {
+            const std::size_t t = l.find('\t', p);
+            f.push_back(l.substr(p, t == std::string_view::npos ? std::string_view::npos : t - p));
+            if (t == std::string_view::npos) break;
+            p = t + 1;
+        }
+        names.emplace_back(static_cast<int>(f.size()) > col ? f[static_cast<std::size_t>(col)] : f[0]);
+    }
+    return names;
+}
+
+std::string gb(double entries) {
+    std::ostringstream os;
+    os.precision(1);
+    os << std::fixed << entries * 4 / 1e9;
+    return os.str();
+}
+
+}  // namespace
+
+CountMatrix read_mtx(std::string_view mtx, std::string_view features, std::string_view barcodes,
+                     const std::string& mtx_name, const std::string& features_name, const std::string& barcodes_name) {
+    const auto lines = lines_of(mtx);
+    auto at = [&](std::size_t line) { return mtx_name + ": line " + std::to_string(line + 1) + ": "; };
+    if (lines.empty()) throw InputError(mtx_name + ": the file is empty");
+    const std::string banner(lines[0]);
+    if (banner.rfind("%%MatrixMarket matrix coordinate", 0) != 0 || banner.find("general") == std::string::npos ||
+        (banner.find("integer") == std::string::npos && banner.find("real") == std::string::npos))
+        throw InputError(at(0) + "expected '%%MatrixMarket matrix coordinate integer general' (or real), found '" +
+                         banner.substr(0, 60) + "'");
+    std::size_t k = 1;
+    while (k < lines.size() && (lines[k].empty() || lines[k][0] == '%')) ++k;
+    if (k == lines.size()) throw InputError(mtx_name + ": no size line (rows cols entries)");
+    double rows = 0, cols = 0, nnz = 0;
+    {
+        std::istringstream ss{std::string(lines[k])};
+        std::string extra;
+        if (!(ss >> rows >> cols >> nnz) || (ss >> extra) || rows < 1 || cols < 1 || nnz < 0 || rows != std::floor(rows) ||
+            cols != std::floor(cols) || nnz != std::floor(nnz))
+            throw InputError(at(k) + "expected 'rows columns entries' as three whole numbers, found '" + std::string(lines[k]) + "'");
+    }
+    if (rows * cols > kMaxDenseEntries)
+        throw InputError(at(k) + "the header claims " + std::to_string(static_cast<long long>(rows)) + " genes x " +
+                         std::to_string(static_cast<long long>(cols)) + " cells, " + gb(rows * cols) +
+                         " GB as dense floats, more than zimpute holds here: select genes or cells first, or use "
+                         "the command-line zimpute");
+    if (nnz > rows * cols) throw InputError(at(k) + "more entries than the matrix has places");
+    if (static_cast<double>(lines.size() - k - 1) != nnz)
+        throw InputError(at(k) + "the header promises " + std::to_string(static_cast<long long>(nnz)) + " entries, the file has " +
+                         std::to_string(lines.size() - k - 1));
+
+    CountMatrix m;
+    m.counts = Eigen::MatrixXf::Zero(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
+    for (std::size_t e = k + 1; e < lines.size(); ++e) {
+        const std::string l(lines[e]);
+        char* p = nullptr;
+        const double i = std::strtod(l.c_str(), &p), j = std::strtod(p, &p), v = std::strtod(p, &p);
+        while (*p == ' ' || *p == '\t') ++p;
+        if (*p != '\0' || i != std::floor(i) || j != std::floor(j) || i < 1 || j < 1 || i > rows || j > cols)
+            throw InputError(at(e) + "expected 'row column value' inside " + std::to_string(static_cast<long long>(rows)) +
+                             " x " + std::to_string(static_cast<long long>(cols)) + ", found '" + l.substr(0, 60) + "'");
+        if (!std::isfinite(v) || v < 0 || v > 3.0e38)
+            throw InputError(at(e) + "expected a finite non-negative count, found '" + l.substr(0, 60) + "'");
+        m.counts(static_cast<Eigen::Index>(i) - 1, static_cast<Eigen::Index>(j) - 1) += static_cast<float>(v);
+    }
+    m.genes = names_of(features, 1);
+    m.cells = names_of(barcodes, 0);
+    if (static_cast<double>(m.genes.size()) != rows)
+        throw InputError(features_name + ": " + std::to_string(m.genes.size()) + " lines, the matrix has " +
+                         std::to_string(static_cast<long long>(rows)) + " genes");
+    if (static_cast<double>(m.cells.size()) != cols)
+        throw InputError(barcodes_name + ": " + std::to_string(m.cells.size()) + " lines, the matrix has " +
+                         std::to_string(static_cast<long long>(cols)) + " cells");
+    m.has_row_names = true;
+    m.corner = "gene";
+    return m;
+}
+
+}  // namespace zimpute
