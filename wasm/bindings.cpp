@@ -22,6 +22,11 @@ auto guarded(F&& f) -> decltype(f()) {
     static char message[4096];
     try {
         return f();
+    } catch (const std::bad_alloc&) {
+        std::strncpy(message,
+                     "out of memory: this matrix is too large for the browser (4 GB at most); use the command-line "
+                     "zimpute, or keep fewer genes or cells",
+                     sizeof message - 1);
     } catch (const std::exception& e) {
         std::strncpy(message, e.what(), sizeof message - 1);
     } catch (...) {

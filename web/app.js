@@ -42,7 +42,14 @@ function showError(message) {
   box.hidden = !message;
 }
 
+// The wasm engine holds matrices densely in at most 4 GB; text above ~800 MB (about 150 million
+// values) cannot fit with training's copies. Refused before reading, so the tab never runs out.
+const MAX_FILE_BYTES = 800 * 2 ** 20;
+
 async function readFile(file) {
+  if (file.size > MAX_FILE_BYTES)
+    throw new Error(`${file.name} is ${(file.size / 2 ** 30).toFixed(2)} GB; the page handles files up to about 800 MB ` +
+      '(some 150 million values). Use the command-line zimpute for this file, or keep fewer genes or cells.');
   return { name: file.name, bytes: await file.arrayBuffer() };
 }
 
@@ -60,7 +67,12 @@ function describeFiles() {
 
 async function setFile(kind, file) {
   showError('');
-  files[kind] = file ? await readFile(file) : null;
+  try {
+    files[kind] = file ? await readFile(file) : null;
+  } catch (e) {
+    files[kind] = null;
+    showError(e.message);
+  }
   describeFiles();
 }
 
@@ -68,6 +80,15 @@ async function setFile(kind, file) {
 // (matrix.mtx, features.tsv or genes.tsv, barcodes.tsv; each maybe .gz), or the data.
 async function takeFiles(list) {
   showError('');
+  const big = [...list].find((f) => f.size > MAX_FILE_BYTES);
+  if (big) {
+    try {
+      await readFile(big);
+    } catch (e) {
+      showError(e.message);
+    }
+    return;
+  }
   const trio = {};
   for (const f of list) {
     if (/\.zim$/i.test(f.name)) files.model = await readFile(f);

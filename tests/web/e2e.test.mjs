@@ -122,6 +122,21 @@ test('a 10x trio (matrix.mtx, features.tsv, barcodes.tsv) loads and trains; resu
   await page.close();
 });
 
+test('a file too large for the browser is refused before reading, with its size and what to do', async () => {
+  const { page } = await openPage();
+  // A file object of 900 MB without allocating it: the size check runs before any read.
+  await page.evaluate(() => {
+    const big = new File([new Blob([new ArrayBuffer(900 * 2 ** 20)])], 'huge.csv');
+    const dt = new DataTransfer();
+    dt.items.add(big);
+    document.getElementById('drop-zone').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  });
+  await page.waitForSelector('#error:not([hidden])');
+  assert.match(await page.$eval('#error', (e) => e.textContent), /^huge\.csv is 0\.88 GB; the page handles files up to about 800 MB .*command-line zimpute/);
+  assert.equal(await page.$eval('#train', (b) => b.disabled), true, 'nothing loaded');
+  await page.close();
+});
+
 test('a malformed file shows a plain error naming the line', async () => {
   const { page } = await openPage();
   await page.setInputFiles('#data-file', { name: 'broken.csv', mimeType: 'text/csv', buffer: Buffer.from('Cell1,Cell2,Cell3\n1,2,3\n4,5\n') });
