@@ -124,10 +124,20 @@ bool ends_with(const std::string& s, const std::string& end) {
 
 // --data is a CSV/TSV (maybe gzipped), or a 10x trio given as its directory or its matrix.mtx[.gz]
 // (features.tsv or genes.tsv and barcodes.tsv, maybe gzipped, beside it).
-const CountMatrix& load_input(Session& s, const std::string& path, const ReadOptions& r) {
+// Sets parse_seconds to the parsing alone (files are read first), as the Node entry reports it.
+const CountMatrix& load_input(Session& s, const std::string& path, const ReadOptions& r, double& parse_seconds) {
     namespace fs = std::filesystem;
+    const auto timed = [&](auto&& parse) -> const CountMatrix& {
+        const auto t0 = std::chrono::steady_clock::now();
+        const CountMatrix& m = parse();
+        parse_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        return m;
+    };
     const bool is_dir = fs::is_directory(path);
-    if (!is_dir && !ends_with(path, ".mtx") && !ends_with(path, ".mtx.gz")) return s.load_data(read_file(path), r);
+    if (!is_dir && !ends_with(path, ".mtx") && !ends_with(path, ".mtx.gz")) {
+        const std::string text = read_file(path);
+        return timed([&]() -> const CountMatrix& { return s.load_data(text, r); });
+    }
     const fs::path dir = is_dir ? fs::path(path) : fs::path(path).parent_path();
     auto find = [&](std::initializer_list<const char*> names) {
         for (const char* n : names)
@@ -137,7 +147,8 @@ const CountMatrix& load_input(Session& s, const std::string& path, const ReadOpt
     };
     const std::string mtx = is_dir ? find({"matrix.mtx"}) : path;
     const std::string features = find({"features.tsv", "genes.tsv"}), barcodes = find({"barcodes.tsv"});
-    return s.load_mtx(read_file(mtx), read_file(features), read_file(barcodes), mtx, features, barcodes);
+    const std::string m = read_file(mtx), f = read_file(features), b = read_file(barcodes);
+    return timed([&]() -> const CountMatrix& { return s.load_mtx(m, f, b, mtx, features, barcodes); });
 }
 
 void print_warnings(const CountMatrix& m, const std::string& path) {
@@ -199,9 +210,7 @@ int run(const Args& a) {
         const std::string data = a.need("data");
         if (a.command != "train") a.need("out");
         if (a.command == "train") a.need("save");
-        const auto t0 = std::chrono::steady_clock::now();
-        print_warnings(load_input(s, data, read_options(a, data)), data);
-        parse_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        print_warnings(load_input(s, data, read_options(a, data), parse_seconds), data);
         if (a.has("truth")) s.load_truth(read_file(a.get("truth")), read_options(a, a.get("truth")));
         if (a.command == "apply") {
             const std::string model = a.need("model");

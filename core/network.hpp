@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -58,11 +59,16 @@ public:
                                   Eigen::Index* used = nullptr);
     /// Gradients of that loss w.r.t. every parameter into `grads` (overwritten).
     void backward(Eigen::Index b);
-    /// Replaces the BN running statistics by the exact population statistics of n cells (x is
-    /// G x n), layer by layer, each layer seeing the layers below in inference mode. Running
-    /// averages lag behind the weights when the learning rate is high; this makes inference and
-    /// validation use the statistics of the weights as they are. No-op without BatchNorm.
-    void recalibrate_batchnorm(const T* x, Eigen::Index n);
+    /// Replaces the BN running statistics by the exact population statistics of n cells, layer by
+    /// layer, each layer seeing the layers below in inference mode. Running averages lag behind
+    /// the weights when the learning rate is high; this makes inference and validation use the
+    /// statistics of the weights as they are. No-op without BatchNorm. `chunk(start, count)`
+    /// returns the inputs of cells [start, start + count) as G x count, count <= max_batch().
+    void recalibrate_batchnorm(Eigen::Index n, const std::function<const T*(Eigen::Index, Eigen::Index)>& chunk);
+    /// The same for n cells stored contiguously (G x n).
+    void recalibrate_batchnorm(const T* x, Eigen::Index n) {
+        recalibrate_batchnorm(n, [&](Eigen::Index start, Eigen::Index) { return x + start * genes_; });
+    }
 
     /// Outputs of the last forward, G x b each (pi is all zero without zero inflation).
     auto mu(Eigen::Index b) const { return out_.block(0, 0, genes_, b); }

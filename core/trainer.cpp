@@ -69,10 +69,6 @@ Trainer::Trainer(Model& model, const Preprocessed& data)
     val_idx_.assign(all.begin(), all.begin() + n_val);
     train_idx_.assign(all.begin() + n_val, all.end());
 
-    if (model.settings.network.batchnorm) {
-        train_x_.resize(net_.n_genes(), static_cast<Eigen::Index>(train_idx_.size()));
-        for (std::size_t k = 0; k < train_idx_.size(); ++k) train_x_.col(static_cast<Eigen::Index>(k)) = data.input.col(train_idx_[k]);
-    }
     xb_.resize(net_.n_genes(), net_.max_batch());
     yb_.resize(net_.n_genes(), net_.max_batch());
     lb_.resize(net_.n_genes(), net_.max_batch());
@@ -177,7 +173,11 @@ void Trainer::finish_epoch() {
     }
     EpochReport r;
     r.train_loss = epoch_loss_ / static_cast<double>(epoch_batches_);
-    net_.recalibrate_batchnorm(train_x_.data(), train_x_.cols());
+    // Exact BN statistics of the training cells, gathered chunk by chunk into the batch buffer.
+    net_.recalibrate_batchnorm(static_cast<Eigen::Index>(train_idx_.size()), [&](Eigen::Index start, Eigen::Index b) {
+        for (Eigen::Index k = 0; k < b; ++k) xb_.col(k) = data_.input.col(train_idx_[static_cast<std::size_t>(start + k)]);
+        return xb_.data();
+    });
     r.val_loss = val_idx_.empty() ? std::nan("") : validation_loss();
     const double monitored = val_idx_.empty() ? r.train_loss : r.val_loss;
     if (!std::isfinite(monitored)) {

@@ -89,7 +89,6 @@ private:
     TrainOptions options_;
     LossOptions loss_;
     Eigen::MatrixXf lgy1_;  // lgamma(y + 1) of every count, computed once per dataset
-    Eigen::MatrixXf train_x_;  // inputs of the training cells, contiguous, for BN recalibration
     std::vector<Eigen::Index> train_idx_, val_idx_, order_;
     Eigen::MatrixXf xb_, yb_, lb_;  // batch buffers, G x max_batch
     Eigen::VectorXf sb_;
