@@ -45,6 +45,9 @@ test_data.csv); an index column of gene names is optional. Comma, tab or semicol
 recognised. --data may also be a 10x directory or its matrix.mtx[.gz] (with features.tsv or
 genes.tsv and barcodes.tsv beside it); results are then written as CSV with a gene column.
   --cells-in-rows     the file has cells in rows and genes in columns
+  --genes-in-rows     the file has genes in rows, whatever its labels look like (by default a
+                      header of gene names and no cell-like names is read as cells in rows, and
+                      a warning says so)
   --preset NAME       start from default, dca or course settings, then apply the options below
   --quiet             no per-epoch progress on stderr
 
@@ -77,7 +80,7 @@ struct Args {
 };
 
 Args parse(int argc, char** argv) {
-    static const std::set<std::string> bare = {"cells-in-rows", "quiet", "help"};
+    static const std::set<std::string> bare = {"cells-in-rows", "genes-in-rows", "quiet", "help"};
     Args a;
     int i = 1;
     if (i < argc && argv[i][0] != '-') a.command = argv[i++];
@@ -114,6 +117,7 @@ Settings settings_from(const Args& a) {
 ReadOptions read_options(const Args& a, const std::string& path) {
     ReadOptions r;
     r.cells_in_rows = a.flags.count("cells-in-rows") > 0;
+    r.detect_orientation = a.flags.count("genes-in-rows") == 0;
     r.source = path;
     return r;
 }

@@ -20,6 +20,10 @@ struct ReadOptions {
     /// Cells are rows and genes are columns (transposed on read). Default: genes in rows, as the
     /// course's test_data.csv and DCA.
     bool cells_in_rows = false;
+    /// With cells_in_rows false: read the file as cells in rows after all when its labels clearly
+    /// say so (a header of gene names, no cell-like names), with a warning explaining why. False
+    /// forces genes in rows.
+    bool detect_orientation = true;
     /// Field delimiter; 0 detects it from the header line among ',', '\t' and ';'.
     char delimiter = 0;
     /// Name of the input used in messages (a file name).

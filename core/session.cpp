@@ -45,7 +45,8 @@ const CountMatrix& Session::set_data(CountMatrix m) {
 void Session::load_truth(std::string_view text, const ReadOptions& options) {
     if (!data_) throw std::logic_error("load the data before the truth");
     ReadOptions o = options;
-    o.cells_in_rows = data_->cells_in_rows;
+    o.cells_in_rows = data_->cells_in_rows;  // the truth follows the data's orientation
+    o.detect_orientation = false;
     const CountMatrix t = read_counts(maybe_gunzip(std::string(text), o.source), o);
     truth_ = align_truth(*data_, t);
 }

@@ -37,6 +37,14 @@ auto guarded(F&& f) -> decltype(f()) {
 
 std::string to_text(const val& v) { return val::global("String")(v).as<std::string>(); }
 
+// Orientation from JS: true or "cells" = cells in rows; "genes" = genes in rows, no detection;
+// false, undefined or "auto" = genes in rows unless the labels clearly say otherwise.
+void set_orientation(ReadOptions& r, const val& v) {
+    const std::string s = v.isUndefined() || v.isNull() ? "auto" : to_text(v);
+    r.cells_in_rows = s == "true" || s == "cells";
+    r.detect_orientation = s != "genes";
+}
+
 void apply_options(Settings& s, const val& options) {
     if (options.isUndefined() || options.isNull()) return;
     const val keys = val::global("Object").call<val>("keys", options);
@@ -96,11 +104,11 @@ public:
         return o;
     }
 
-    val loadData(std::string bytes, std::string name, bool cells_in_rows) {
+    val loadData(std::string bytes, std::string name, val orientation) {
         return guarded([&] {
             ReadOptions r;
             r.source = name;
-            r.cells_in_rows = cells_in_rows;
+            set_orientation(r, orientation);
             const CountMatrix& m = session_.load_data(bytes, r);
             reported_ = 0;
             return summary(m);
@@ -206,7 +214,7 @@ public:
             Settings base = settings_from(options["settings"]);
             ReadOptions r;
             r.source = data_name;
-            r.cells_in_rows = options["cellsInRows"].as<bool>();
+            set_orientation(r, options["orientation"]);
             Session s;  // parses (and gunzips natively) exactly as a single run does
             const CountMatrix& d = s.load_data(data, r);
             r.source = truth_name;

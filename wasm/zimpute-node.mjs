@@ -17,7 +17,7 @@ function parseArgs(argv) {
     const a = argv[i];
     if (!a.startsWith('--')) throw new UsageError(`unexpected argument '${a}'`);
     const key = a.slice(2);
-    if (key === 'cells-in-rows' || key === 'quiet') { args.flags.add(key); continue; }
+    if (key === 'cells-in-rows' || key === 'genes-in-rows' || key === 'quiet') { args.flags.add(key); continue; }
     if (i + 1 >= argv.length) throw new UsageError(`--${key} needs a value`);
     args.values[key] = argv[++i];
   }
@@ -52,7 +52,8 @@ async function impute(Z, args) {
   const session = new Z.Session(options);
   try {
     const t0 = performance.now();
-    const info = session.loadData(readInput(dataPath), path.basename(dataPath), args.flags.has('cells-in-rows'));
+    const orientation = args.flags.has('cells-in-rows') ? 'cells' : args.flags.has('genes-in-rows') ? 'genes' : 'auto';
+    const info = session.loadData(readInput(dataPath), path.basename(dataPath), orientation);
     const parseSeconds = (performance.now() - t0) / 1000;
     let training = null;
     for (const w of info.warnings) process.stderr.write(`zimpute: warning: ${dataPath}: ${w}\n`);

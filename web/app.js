@@ -168,7 +168,7 @@ function setRunning(on) {
   $('cancel').disabled = !on;
   $('example').disabled = on;
   $('apply').disabled = on || !lastReport || !$('apply-file').files.length;
-  for (const id of ['data-file', 'truth-file', 'model-file', 'preset']) $(id).disabled = on;
+  for (const id of ['data-file', 'truth-file', 'model-file', 'preset', 'orientation']) $(id).disabled = on;
   describeFiles();
 }
 
@@ -274,7 +274,7 @@ async function run(dataFile, modelFile, truthFile) {
   $('status').textContent = 'Reading the data…';
   try {
     const done = await request('run', {
-      data: dataFile, truth: truthFile, model: modelFile, options: readSettings(), cellsInRows: $('cells-in-rows').checked,
+      data: dataFile, truth: truthFile, model: modelFile, options: readSettings(), orientation: $('orientation').value,
     }, (msg) => {
       if (msg.type === 'loaded') {
         const i = msg.info;

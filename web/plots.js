@@ -150,7 +150,7 @@ async function runExperiment() {
   const rows = [];
   try {
     const done = await request('experiment', {
-      data: files.data, truth: files.truth, options: readSettings(), fraction: 0.7, cellsInRows: $('cells-in-rows').checked,
+      data: files.data, truth: files.truth, options: readSettings(), fraction: 0.7, orientation: $('orientation').value,
     }, (msg) => {
       if (msg.type !== 'progress') return;
       const s = msg.status;

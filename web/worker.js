@@ -3,11 +3,11 @@
 // Requests (page -> worker), each {id, type, ...}:
 //   init                                  -> ready {optionDocs}
 //   simulate {options}                    -> simulated {data, truth}            (ArrayBuffers)
-//   run {data, truth?, model?, options, cellsInRows}
+//   run {data, truth?, model?, options, orientation: auto|genes|cells}
 //       data/truth/model are {name, bytes: ArrayBuffer}; data may instead be {name, trio: {mtx,
 //       features, barcodes}} (a 10x matrix); with a model the data is imputed without training.                 -> loaded {info}, progress {status}..., done {report, cancelled}
 //   settings {options}                    -> settings {settings}   (a preset's values, as text)
-//   experiment {data, truth, options, fraction, cellsInRows}
+//   experiment {data, truth, options, fraction, orientation}
 //                                         -> progress {status}..., done {experiment}: the course
 //                                            experiment's rows, tables and plot samples
 //   cancel                                -> the running job ends after the current slice
@@ -62,7 +62,7 @@ async function run(id, msg) {
   const info = d.trio  // a 10x matrix.mtx with its features/genes and barcodes files
     ? s.loadMtx(await gunzipIfNeeded(d.trio.mtx), await gunzipIfNeeded(d.trio.features), await gunzipIfNeeded(d.trio.barcodes),
       d.trio.mtx.name, d.trio.features.name, d.trio.barcodes.name)
-    : s.loadData(await gunzipIfNeeded(d), d.name, !!msg.cellsInRows);
+    : s.loadData(await gunzipIfNeeded(d), d.name, msg.orientation || 'auto');
   if (msg.truth) s.loadTruth(await gunzipIfNeeded(msg.truth), msg.truth.name);
   reply(id, 'loaded', { info, settings: s.settings() });
   let cancelled = false;
@@ -95,7 +95,7 @@ async function experiment(id, msg) {
   const Z = await zimpute();
   cancelRequested = false;
   const e = new Z.Experiment(await gunzipIfNeeded(msg.data), msg.data.name, await gunzipIfNeeded(msg.truth),
-    msg.truth.name, { settings: msg.options || {}, fraction: msg.fraction ?? 0.7, cellsInRows: !!msg.cellsInRows });
+    msg.truth.name, { settings: msg.options || {}, fraction: msg.fraction ?? 0.7, orientation: msg.orientation || 'auto' });
   try {
     for (;;) {
       if (cancelRequested) e.cancel();
