@@ -67,7 +67,6 @@ public:
     std::string table_csv() const;
     /// The validation part's imputation by the best variant and its truth (for plots).
     const Session* best_session() const;
-    const Eigen::MatrixXf& validation_truth() const { return validation_truth_; }
     /// Samples (evenly strided, at most max_points each) for the plots; empty without a best row.
     PlotData plot_data(std::size_t max_points) const;
 

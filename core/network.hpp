@@ -86,14 +86,10 @@ public:
     Vec<T> running_mean;  ///< BN running statistics of all hidden layers, concatenated
     Vec<T> running_var;
 
+private:
     struct DenseOffsets {
         Eigen::Index in, out, w, b, gamma, beta, stats;  // gamma/beta/stats are -1 without BN
     };
-    const std::vector<DenseOffsets>& layers() const { return layout_; }
-    const DenseOffsets& head() const { return head_layout_; }
-    Eigen::Index theta_param_offset() const { return theta_param_; }  ///< -1 unless per-gene dispersion
-
-private:
     struct Hidden {
         Mat<T> zhat;  // o x max_batch: pre-activation, normalized in place with BN
         Mat<T> a;     // o x max_batch: ReLU output
