@@ -46,10 +46,16 @@ function showError(message) {
 // values) cannot fit with training's copies. Refused before reading, so the tab never runs out.
 const MAX_FILE_BYTES = 800 * 2 ** 20;
 
+function tooLarge(file) {
+  return file.size > MAX_FILE_BYTES
+    ? `${file.name} is ${(file.size / 2 ** 30).toFixed(2)} GB; the page handles files up to about 800 MB ` +
+      '(some 150 million values). Use the command-line zimpute for this file, or keep fewer genes or cells.'
+    : null;
+}
+
 async function readFile(file) {
-  if (file.size > MAX_FILE_BYTES)
-    throw new Error(`${file.name} is ${(file.size / 2 ** 30).toFixed(2)} GB; the page handles files up to about 800 MB ` +
-      '(some 150 million values). Use the command-line zimpute for this file, or keep fewer genes or cells.');
+  const problem = tooLarge(file);
+  if (problem) throw new Error(problem);
   return { name: file.name, bytes: await file.arrayBuffer() };
 }
 
@@ -59,10 +65,19 @@ function describeFiles() {
   if (files.truth) parts.push(`truth: ${files.truth.name}`);
   if (files.model) parts.push(`model: ${files.model.name} (the data will be imputed without training)`);
   $('files-status').textContent = parts.join(' · ');
+  updateButtons();
+}
+
+// Every control's enabled state, derived from `running`, the loaded files and the last result.
+function updateButtons() {
   $('train').disabled = running || !files.data;
+  $('train').textContent = files.model ? 'Impute with saved model' : 'Train';
   $('run-experiment').disabled = running || !files.data || !files.truth;
   $('simulate').disabled = running;
-  $('train').textContent = files.model ? 'Impute with saved model' : 'Train';
+  $('cancel').disabled = !running;
+  $('example').disabled = running;
+  $('apply').disabled = running || !lastReport || !$('apply-file').files.length;
+  for (const id of ['data-file', 'truth-file', 'model-file', 'preset', 'orientation']) $(id).disabled = running;
 }
 
 async function setFile(kind, file) {
@@ -80,13 +95,9 @@ async function setFile(kind, file) {
 // (matrix.mtx, features.tsv or genes.tsv, barcodes.tsv; each maybe .gz), or the data.
 async function takeFiles(list) {
   showError('');
-  const big = [...list].find((f) => f.size > MAX_FILE_BYTES);
+  const big = [...list].find(tooLarge);
   if (big) {
-    try {
-      await readFile(big);
-    } catch (e) {
-      showError(e.message);
-    }
+    showError(tooLarge(big));
     return;
   }
   const trio = {};
@@ -165,11 +176,7 @@ function readSettings() {
 // ---- training ------------------------------------------------------------------------------
 function setRunning(on) {
   running = on;
-  $('cancel').disabled = !on;
-  $('example').disabled = on;
-  $('apply').disabled = on || !lastReport || !$('apply-file').files.length;
-  for (const id of ['data-file', 'truth-file', 'model-file', 'preset', 'orientation']) $(id).disabled = on;
-  describeFiles();
+  updateButtons();
 }
 
 function formatStatus(status, reports) {
@@ -332,7 +339,7 @@ async function download(which, name, type) {
 $('data-file').onchange = (e) => takeFiles(e.target.files);
 $('truth-file').onchange = (e) => setFile('truth', e.target.files[0]);
 $('model-file').onchange = (e) => setFile('model', e.target.files[0]);
-$('apply-file').onchange = () => setRunning(false);
+$('apply-file').onchange = updateButtons;
 $('train').onclick = () => run(files.data, files.model, files.truth);
 $('cancel').onclick = () => { request('cancel'); $('cancel').disabled = true; $('status').textContent += '\nCancelling…'; };
 $('download-result').onclick = () => download('result', 'result.csv', 'text/csv');

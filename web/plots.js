@@ -142,7 +142,6 @@ ${img('plot-pi', 'Best model: π on true dropouts vs true zeros')}${img('plot-he
 async function runExperiment() {
   showError('');
   setRunning(true);
-  $('run-experiment').disabled = true;
   $('cancel-experiment').disabled = false;
   $('plots').hidden = true;
   $('experiment-table').textContent = '';
