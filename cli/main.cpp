@@ -174,9 +174,7 @@ void train(Session& s, const Args& a) {
     t.run();
 }
 
-double parse_seconds = 0;  // CSV parsing of --data, reported in RESULT_JSON
-
-std::string timing_json(Session& s) {
+std::string timing_json(Session& s, double parse_seconds) {
     const Trainer* t = s.trainer();
     std::string j = "\"parse_seconds\":" + std::to_string(parse_seconds) +
                     ",\"train_seconds\":" + std::to_string(t ? t->train_seconds() : 0.0) +
@@ -214,6 +212,7 @@ int run(const Args& a) {
         const std::string data = a.need("data");
         if (a.command != "train") a.need("out");
         if (a.command == "train") a.need("save");
+        double parse_seconds = 0;
         print_warnings(load_input(s, data, read_options(a, data), parse_seconds), data);
         if (a.has("truth")) s.load_truth(read_file(a.get("truth")), read_options(a, a.get("truth")));
         if (a.command == "apply") {
@@ -223,7 +222,7 @@ int run(const Args& a) {
             train(s, a);
         }
         s.impute();
-        write_outputs(s, a, timing_json(s));
+        write_outputs(s, a, timing_json(s, parse_seconds));
         return 0;
     }
     if (a.command == "evaluate") {
