@@ -4,6 +4,7 @@
 // the settings stay as the user chose them.
 #pragma once
 
+#include <cmath>
 #include <string>
 
 #include "layers.hpp"
@@ -42,12 +43,16 @@ struct OptimizerState {
 
 /// Clips `grad` as the options say, then updates `params` in place with learning rate `lr`
 /// (the trainer's current rate, which may have been reduced). Allocates nothing once the state
-/// is sized. Returns the gradient's global norm before clipping.
+/// is sized. Returns the gradient's global norm before clipping; when that norm is not finite
+/// (a NaN or infinite entry, or squares overflowing) nothing is updated, and the caller treats it
+/// as divergence. The norm doubles as the finiteness check: a separate allFinite() pass was a
+/// scalar loop costing as much as the update itself.
 template <typename T>
 double optimizer_step(const OptimizerOptions& o, OptimizerState<T>& s, Eigen::Ref<Vec<T>> params,
                       Eigen::Ref<Vec<T>> grad, double lr) {
     if (s.m.size() != params.size()) s.reset(params.size());
     const double norm = static_cast<double>(grad.norm());
+    if (!std::isfinite(norm)) return norm;
     if (o.clip_norm > 0 && norm > o.clip_norm) grad *= T(o.clip_norm / norm);
     if (o.clip_value > 0) grad = grad.cwiseMax(T(-o.clip_value)).cwiseMin(T(o.clip_value));
     ++s.step;
@@ -59,12 +64,15 @@ double optimizer_step(const OptimizerOptions& o, OptimizerState<T>& s, Eigen::Re
         const double c2 = 1.0 - std::pow(o.beta2, static_cast<double>(s.step));
         const T step = T(lr * std::sqrt(c2) / c1), eps_hat = T(o.epsilon * std::sqrt(c2));
         // Plain loops over raw pointers: compilers vectorize them everywhere, including wasm,
-        // where Eigen has no SIMD kernels and this update was 1/8 of an epoch.
+        // where Eigen has no SIMD kernels and this update was 1/8 of an epoch. `omp simd` and
+        // -fno-math-errno (CMakeLists.txt): without them GCC kept std::sqrt scalar for errno.
         T* m = s.m.data();
         T* v = s.v.data();
         T* p = params.data();
         const T* g = grad.data();
-        for (Eigen::Index i = 0; i < params.size(); ++i) {
+        const Eigen::Index n = params.size();
+#pragma omp simd
+        for (Eigen::Index i = 0; i < n; ++i) {
             m[i] = b1 * m[i] + (T(1) - b1) * g[i];
             v[i] = b2 * v[i] + (T(1) - b2) * g[i] * g[i];
             p[i] -= step * m[i] / (std::sqrt(v[i]) + eps_hat);
@@ -74,7 +82,9 @@ double optimizer_step(const OptimizerOptions& o, OptimizerState<T>& s, Eigen::Re
         T* v = s.v.data();
         T* p = params.data();
         const T* g = grad.data();
-        for (Eigen::Index i = 0; i < params.size(); ++i) {
+        const Eigen::Index n = params.size();
+#pragma omp simd
+        for (Eigen::Index i = 0; i < n; ++i) {
             v[i] = rho * v[i] + (T(1) - rho) * g[i] * g[i];
             p[i] -= rate * g[i] / (std::sqrt(v[i]) + eps);
         }

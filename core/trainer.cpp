@@ -122,8 +122,8 @@ bool Trainer::run_batch() {
     const double loss = net_.loss_and_head_gradient(yb_.data(), lb_.data(), b, loss_);
     if (!std::isfinite(loss)) return false;
     net_.backward(b);
-    if (!net_.grads.allFinite()) return false;
-    optimizer_step<float>(options_.optimizer, opt_state_, net_.params, net_.grads, lr_);
+    // A non-finite gradient leaves the weights untouched and is reported as divergence.
+    if (!std::isfinite(optimizer_step<float>(options_.optimizer, opt_state_, net_.params, net_.grads, lr_))) return false;
     epoch_loss_ += loss * static_cast<double>(b);
     epoch_batches_ += b;
     batch_start_ += static_cast<std::size_t>(b);

@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <limits>
+
 #include "optimizer.hpp"
 
 using namespace zimpute;
@@ -73,4 +76,26 @@ TEST_CASE("clipping by global norm and by value; decoupled weight decay") {
     g.setZero();
     optimizer_step<double>(o, s, p, g, 0.1);
     CHECK(p(0) == doctest::Approx(2 * (1 - 0.05)));
+}
+
+TEST_CASE("a non-finite gradient changes nothing and is reported through the returned norm") {
+    for (const auto kind : {OptimizerKind::adam, OptimizerKind::rmsprop}) {
+        OptimizerOptions o;
+        o.kind = kind;
+        OptimizerState<float> s;
+        Eigen::VectorXf p(3), g(3);
+        p << 1, 2, 3;
+        g << 0.5f, 0.25f, 1.0f;
+        optimizer_step<float>(o, s, p, g, 0.1);  // one good step fills the state
+        const Eigen::VectorXf p1 = p, m1 = s.m, v1 = s.v;
+        const long steps = s.step;
+        for (const float bad : {std::nanf(""), std::numeric_limits<float>::infinity(), 3e30f}) {
+            g << 0.5f, bad, 1.0f;  // 3e30 is finite, but its square overflows the norm
+            CHECK_FALSE(std::isfinite(optimizer_step<float>(o, s, p, g, 0.1)));
+            CHECK(p == p1);
+            CHECK(s.m == m1);
+            CHECK(s.v == v1);
+            CHECK(s.step == steps);
+        }
+    }
 }
