@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -184,21 +185,33 @@ std::string timing_json(Session& s, double parse_seconds) {
 }
 
 void write_outputs(Session& s, const Args& a, const std::string& timing) {
-    // Everything is formatted before anything is written, so a failure leaves no partial set.
-    std::vector<std::pair<std::string, std::string>> files;
-    if (a.has("out")) files.emplace_back(a.get("out"), s.result_csv());
+    // Every output is streamed to a temporary file beside its path and renamed only after all of
+    // them were written, so a failure (a full disk) leaves no partial set and no text copy of a
+    // matrix is ever held in memory.
+    std::vector<std::unique_ptr<AtomicFile>> files;
+    auto stream = [&](const std::string& path, const std::string& which) {
+        files.push_back(std::make_unique<AtomicFile>(path));
+        AtomicFile& f = *files.back();
+        s.write_output(which, [&](std::string_view chunk) { f.write(chunk); });
+    };
+    auto text = [&](const std::string& path, const std::string& content) {
+        files.push_back(std::make_unique<AtomicFile>(path));
+        files.back()->write(content);
+    };
+    if (a.has("out")) stream(a.get("out"), "result");
     for (const char* m : {"pi", "mu", "theta", "latent"})
-        if (a.has(m)) files.emplace_back(a.get(m), s.matrix_csv(m));
-    if (a.has("save")) files.emplace_back(a.get("save"), s.model_bytes());
+        if (a.has(m)) stream(a.get(m), m);
+    if (a.has("save")) stream(a.get("save"), "model");
     std::string result = "{" + timing;
     if (s.has_truth()) {
         const std::string report = s.report_json();
-        if (a.has("metrics")) files.emplace_back(a.get("metrics"), report + "\n");
+        if (a.has("metrics")) text(a.get("metrics"), report + "\n");
         result += ",\"metrics\":" + report;
     } else if (a.has("metrics")) {
-        files.emplace_back(a.get("metrics"), s.report_json() + "\n");
+        text(a.get("metrics"), s.report_json() + "\n");
     }
-    for (const auto& [path, content] : files) write_file_atomic(path, content);
+    for (auto& f : files) f->close();
+    for (auto& f : files) f->commit();
     std::cout << "RESULT_JSON " << result << "}" << std::endl;
 }
 

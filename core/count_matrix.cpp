@@ -385,7 +385,7 @@ void append_value(std::string& out, float v) {
 
 }  // namespace
 
-std::string write_counts(const CountMatrix& layout, const Eigen::MatrixXf& values) {
+void write_counts(const CountMatrix& layout, const Eigen::MatrixXf& values, const TextSink& sink) {
     if (values.rows() != layout.n_genes() || values.cols() != layout.n_cells())
         throw std::invalid_argument("write_counts: values are " + std::to_string(values.rows()) + "x" +
                                     std::to_string(values.cols()) + ", layout is " + std::to_string(layout.n_genes()) +
@@ -396,8 +396,13 @@ std::string write_counts(const CountMatrix& layout, const Eigen::MatrixXf& value
     const Eigen::Index n_rows = layout.cells_in_rows ? values.cols() : values.rows();
     const Eigen::Index n_cols = layout.cells_in_rows ? values.rows() : values.cols();
 
+    // Text leaves in chunks of about kChunk bytes (whole rows), so the output never exists as
+    // one string: formatted, it is 2-3x the float matrix, and a growing string briefly holds
+    // twice that. This was the peak of a whole imputation run.
+    // Flushed at half the reserved size, so a row (up to ~kChunk / 2) never makes it reallocate.
+    constexpr std::size_t kChunk = 1 << 20;
     std::string out;
-    out.reserve(static_cast<std::size_t>(values.size()) * 3 + 64);
+    out.reserve(kChunk);
     bool first = true;
     if (layout.has_row_names && layout.header_has_corner) {
         append_label(out, layout.corner, d);
@@ -419,21 +424,54 @@ std::string write_counts(const CountMatrix& layout, const Eigen::MatrixXf& value
             append_value(out, layout.cells_in_rows ? values(c, r) : values(r, c));
         }
         out += '\n';
+        if (out.size() >= kChunk / 2) {
+            sink(out);
+            out.clear();
+        }
     }
-    return out;
+    if (!out.empty()) sink(out);
+}
+
+std::string write_counts(const CountMatrix& layout, const Eigen::MatrixXf& values) {
+    std::string text;
+    write_counts(layout, values, [&](std::string_view chunk) { text.append(chunk); });
+    return text;
+}
+
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), tmp_(path_ + ".zimpute-tmp") {
+    file_ = std::fopen(tmp_.c_str(), "wb");
+    if (!file_) throw std::runtime_error("cannot write '" + path_ + "': " + std::strerror(errno));
+}
+
+AtomicFile::~AtomicFile() {
+    if (file_) std::fclose(file_);
+    if (!committed_) std::remove(tmp_.c_str());
+}
+
+void AtomicFile::write(std::string_view chunk) {
+    if (!file_) throw std::logic_error("AtomicFile: write after close");
+    if (std::fwrite(chunk.data(), 1, chunk.size(), file_) != chunk.size())
+        throw std::runtime_error("cannot write '" + path_ + "': " + std::strerror(errno));
+}
+
+void AtomicFile::close() {
+    if (!file_) return;
+    std::FILE* f = file_;
+    file_ = nullptr;
+    if (std::fclose(f) != 0) throw std::runtime_error("cannot write '" + path_ + "': " + std::strerror(errno));
+}
+
+void AtomicFile::commit() {
+    close();
+    if (std::rename(tmp_.c_str(), path_.c_str()) != 0)
+        throw std::runtime_error("cannot write '" + path_ + "': " + std::strerror(errno));
+    committed_ = true;
 }
 
 void write_file_atomic(const std::string& path, std::string_view content) {
-    const std::string tmp = path + ".zimpute-tmp";
-    std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (!f) throw std::runtime_error("cannot write '" + path + "': " + std::strerror(errno));
-    const bool ok = std::fwrite(content.data(), 1, content.size(), f) == content.size();
-    const bool closed = std::fclose(f) == 0;
-    if (!ok || !closed || std::rename(tmp.c_str(), path.c_str()) != 0) {
-        const std::string why = std::strerror(errno);
-        std::remove(tmp.c_str());
-        throw std::runtime_error("cannot write '" + path + "': " + why);
-    }
+    AtomicFile f(path);
+    f.write(content);
+    f.commit();
 }
 
 }  // namespace zimpute

@@ -115,18 +115,18 @@ int Experiment::best() const {
     return best;
 }
 
-const Session* Experiment::best_session() const {
+Session* Experiment::best_session() const {
     const int b = best();
     return b < 0 ? nullptr : evaluated_[static_cast<std::size_t>(b)].get();
 }
 
-PlotData Experiment::plot_data(std::size_t max_points) const {
+PlotData Experiment::plot_data(std::size_t max_points) {
     PlotData p;
-    const Session* s = best_session();
+    Session* s = best_session();
     if (!s) return p;
     const Eigen::MatrixXf& obs = s->data().counts;
     const Eigen::MatrixXf& imp = s->imputed();
-    const Eigen::MatrixXf& pi = s->prediction().pi;
+    const Eigen::MatrixXf pi = s->predicted(Output::pi);
     const Eigen::MatrixXf& tru = validation_truth_;
     std::size_t n_drop = 0, n_zero = 0;
     for (Eigen::Index k = 0; k < obs.size(); ++k)

@@ -66,9 +66,10 @@ public:
     std::string table_markdown() const;
     std::string table_csv() const;
     /// The validation part's imputation by the best variant and its truth (for plots).
-    const Session* best_session() const;
+    Session* best_session() const;
     /// Samples (evenly strided, at most max_points each) for the plots; empty without a best row.
-    PlotData plot_data(std::size_t max_points) const;
+    /// Runs one inference pass of the best model (for pi).
+    PlotData plot_data(std::size_t max_points);
 
 private:
     void start_variant();

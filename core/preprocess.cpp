@@ -17,47 +17,45 @@ float median_of(std::vector<float> v) {
     return 0.5f * (lower + upper);
 }
 
-Eigen::MatrixXf select_genes(const Eigen::MatrixXf& counts, const std::vector<Eigen::Index>& genes,
-                             const std::vector<Eigen::Index>& cells) {
-    Eigen::MatrixXf out(static_cast<Eigen::Index>(genes.size()), static_cast<Eigen::Index>(cells.size()));
-    for (std::size_t j = 0; j < cells.size(); ++j)
-        for (std::size_t i = 0; i < genes.size(); ++i)
-            out(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = counts(genes[i], cells[j]);
-    return out;
+// The raw size factor of one cell from its counts over the kept genes (`col`, reordered freely).
+float raw_factor(std::vector<float>& col, SizeFactorMethod method) {
+    if (method == SizeFactorMethod::libsize) {
+        double total = 0;
+        for (float v : col) total += v;
+        return static_cast<float>(total);
+    }
+    if (method == SizeFactorMethod::none || col.empty()) return 1.0f;
+    // The seed takes the (G/2)-th smallest count. With more than half zeros (typical scRNA-seq)
+    // that is 0 for every cell, so a zero median falls back to the median of the cell's non-zero
+    // counts.
+    const std::size_t mid = col.size() / 2;
+    std::nth_element(col.begin(), col.begin() + static_cast<std::ptrdiff_t>(mid), col.end());
+    if (col[mid] > 0.0f) return col[mid];
+    std::vector<float> nz;
+    for (float v : col)
+        if (v > 0) nz.push_back(v);
+    return median_of(std::move(nz));
 }
 
-// Size-factor normalization and log1p, before scaling.
-Eigen::MatrixXf normalize(const Eigen::MatrixXf& counts, const Eigen::VectorXf& sf, bool log1p) {
-    Eigen::MatrixXf x = counts * sf.cwiseInverse().asDiagonal();
-    if (log1p) x = x.array().log1p().matrix();
-    return x;
+// Copies column j's counts of the given rows into `col` (one column at a time: fitting and
+// applying never copy the whole matrix).
+void gather_rows(const Eigen::MatrixXf& counts, Eigen::Index j, const std::vector<Eigen::Index>& rows,
+                 std::vector<float>& col) {
+    col.resize(rows.size());
+    const float* c = counts.data() + j * counts.rows();
+    for (std::size_t i = 0; i < rows.size(); ++i) col[i] = c[rows[i]];
 }
+
+float transform(float y, float inv_sf, bool log1p) { return log1p ? std::log1p(y * inv_sf) : y * inv_sf; }
 
 }  // namespace
 
 Eigen::VectorXf raw_size_factors(const Eigen::MatrixXf& counts, SizeFactorMethod method) {
-    const Eigen::Index n = counts.cols();
-    Eigen::VectorXf f = Eigen::VectorXf::Ones(n);
-    if (method == SizeFactorMethod::libsize) {
-        f = counts.colwise().sum().transpose();
-    } else if (method == SizeFactorMethod::median) {
-        // The seed takes the (G/2)-th smallest count. With more than half zeros (typical
-        // scRNA-seq) that is 0 for every cell, so a zero median falls back to the median of the
-        // cell's non-zero counts.
-        std::vector<float> col(static_cast<std::size_t>(counts.rows()));
-        for (Eigen::Index j = 0; j < n; ++j) {
-            Eigen::Map<Eigen::VectorXf>(col.data(), counts.rows()) = counts.col(j);
-            const std::size_t mid = col.size() / 2;
-            std::nth_element(col.begin(), col.begin() + static_cast<std::ptrdiff_t>(mid), col.end());
-            float m = col[mid];
-            if (m <= 0.0f) {
-                std::vector<float> nz;
-                for (Eigen::Index i = 0; i < counts.rows(); ++i)
-                    if (counts(i, j) > 0) nz.push_back(counts(i, j));
-                m = median_of(std::move(nz));
-            }
-            f(j) = m;
-        }
+    Eigen::VectorXf f(counts.cols());
+    std::vector<float> col;
+    for (Eigen::Index j = 0; j < counts.cols(); ++j) {
+        col.assign(counts.col(j).data(), counts.col(j).data() + counts.rows());
+        f(j) = raw_factor(col, method);
     }
     return f;
 }
@@ -72,65 +70,145 @@ PreprocessParams fit_preprocess(const Eigen::MatrixXf& counts, const PreprocessO
     if (p.kept_genes.size() < 2)
         throw std::invalid_argument("at least two genes need non-zero counts; found " +
                                     std::to_string(p.kept_genes.size()));
-    std::vector<Eigen::Index> cells;
-    for (Eigen::Index j = 0; j < counts.cols(); ++j) cells.push_back(j);
-    Eigen::MatrixXf kept = select_genes(counts, p.kept_genes, cells);
+    // Genes outside kept_genes are zero everywhere, so a cell is empty exactly when its total is 0.
     std::vector<Eigen::Index> nonempty;
-    for (Eigen::Index j = 0; j < kept.cols(); ++j)
-        if (kept.col(j).sum() > 0) nonempty.push_back(j);
+    for (Eigen::Index j = 0; j < counts.cols(); ++j)
+        if (counts.col(j).sum() > 0) nonempty.push_back(j);
     if (nonempty.size() < 2)
         throw std::invalid_argument("at least two cells need non-zero counts; found " + std::to_string(nonempty.size()));
-    kept = select_genes(counts, p.kept_genes, nonempty);
 
-    const Eigen::VectorXf raw = raw_size_factors(kept, options.size_factors);
-    std::vector<float> rv(raw.data(), raw.data() + raw.size());
-    p.size_factor_reference = options.size_factors == SizeFactorMethod::none ? 1.0f : median_of(rv);
+    std::vector<float> col, raw;
+    for (Eigen::Index j : nonempty) {
+        gather_rows(counts, j, p.kept_genes, col);
+        raw.push_back(raw_factor(col, options.size_factors));
+    }
+    p.size_factor_reference = options.size_factors == SizeFactorMethod::none ? 1.0f : median_of(raw);
     if (!(p.size_factor_reference > 0)) p.size_factor_reference = 1.0f;
 
-    const Eigen::MatrixXf x = normalize(kept, raw / p.size_factor_reference, options.log1p);
+    // Moments of the normalized values in one pass, in double. Zero counts map to 0 and add
+    // nothing to either sum.
+    const std::size_t g = p.kept_genes.size();
+    std::vector<double> sum(g, 0.0), sumsq(g, 0.0);
+    for (std::size_t k = 0; k < nonempty.size(); ++k) {
+        gather_rows(counts, nonempty[k], p.kept_genes, col);
+        float sf = raw[k] / p.size_factor_reference;
+        if (!(sf > 0)) sf = 1.0f;  // median rule on a near-empty cell
+        const float inv = 1.0f / sf;
+        for (std::size_t i = 0; i < g; ++i)
+            if (col[i] != 0.0f) {
+                const double x = transform(col[i], inv, options.log1p);
+                sum[i] += x;
+                sumsq[i] += x * x;
+            }
+    }
+    const auto n = static_cast<double>(nonempty.size());
+    auto sd = [](double s, double ss, double count) {
+        const double mean = s / count;
+        return std::sqrt(std::max(0.0, ss / count - mean * mean));
+    };
     if (options.scale == ScaleMethod::per_gene) {
-        p.center = x.rowwise().mean();
-        const Eigen::MatrixXf d = x.colwise() - p.center;
-        p.scale = (d.array().square().rowwise().sum() / static_cast<float>(x.cols())).sqrt().matrix();
+        p.center.resize(static_cast<Eigen::Index>(g));
+        p.scale.resize(static_cast<Eigen::Index>(g));
+        for (std::size_t i = 0; i < g; ++i) {
+            p.center(static_cast<Eigen::Index>(i)) = static_cast<float>(sum[i] / n);
+            p.scale(static_cast<Eigen::Index>(i)) = static_cast<float>(sd(sum[i], sumsq[i], n));
+        }
     } else if (options.scale == ScaleMethod::global) {
-        const float mean = x.mean();
-        const float var = (x.array() - mean).square().mean();
-        p.center = Eigen::VectorXf::Constant(1, mean);
-        p.scale = Eigen::VectorXf::Constant(1, std::sqrt(var));
+        double s = 0, ss = 0;
+        for (std::size_t i = 0; i < g; ++i) s += sum[i], ss += sumsq[i];
+        const double count = n * static_cast<double>(g);
+        p.center = Eigen::VectorXf::Constant(1, static_cast<float>(s / count));
+        p.scale = Eigen::VectorXf::Constant(1, static_cast<float>(sd(s, ss, count)));
     } else {
         p.center = Eigen::VectorXf::Zero(1);
         p.scale = Eigen::VectorXf::Ones(1);
     }
     // A constant gene (or matrix) has sd 0: leave it centered rather than dividing by zero.
     for (Eigen::Index i = 0; i < p.scale.size(); ++i)
-        if (!(p.scale(i) > 1e-8f)) p.scale(i) = 1.0f;
+        if (!(p.scale(i) > 1e-6f)) p.scale(i) = 1.0f;
     return p;
 }
 
-Preprocessed apply_preprocess(const PreprocessParams& p, const Eigen::MatrixXf& counts) {
-    if (counts.rows() != p.n_genes_total)
-        throw std::invalid_argument("the matrix has " + std::to_string(counts.rows()) + " genes, the model expects " +
+Preprocessed apply_preprocess(const PreprocessParams& p, const Eigen::MatrixXf& counts,
+                              const std::vector<Eigen::Index>* rows) {
+    const Eigen::Index model_genes = rows ? static_cast<Eigen::Index>(rows->size()) : counts.rows();
+    if (model_genes != p.n_genes_total)
+        throw std::invalid_argument("the matrix has " + std::to_string(model_genes) + " genes, the model expects " +
                                     std::to_string(p.n_genes_total));
+    // Rows of `counts` holding the model's kept genes.
+    std::vector<Eigen::Index> data_rows(p.kept_genes.size());
+    for (std::size_t i = 0; i < data_rows.size(); ++i) data_rows[i] = rows ? (*rows)[static_cast<std::size_t>(p.kept_genes[i])] : p.kept_genes[i];
+
     Preprocessed out;
+    out.genes = static_cast<Eigen::Index>(data_rows.size());
+    // First pass: kept cells, their size factors and the number of non-zeros, so the storage is
+    // allocated once at its exact size.
+    std::vector<float> col, sf;
+    std::size_t nnz = 0;
     for (Eigen::Index j = 0; j < counts.cols(); ++j) {
-        float total = 0;
-        for (Eigen::Index g : p.kept_genes) total += counts(g, j);
-        if (total > 0) out.kept_cells.push_back(j);
+        gather_rows(counts, j, data_rows, col);
+        std::size_t nz = 0;
+        for (float v : col) nz += v != 0.0f;
+        if (nz == 0) continue;
+        out.kept_cells.push_back(j);
+        float f = raw_factor(col, p.options.size_factors) / p.size_factor_reference;
+        sf.push_back(f > 0 ? f : 1.0f);  // median rule on a near-empty cell
+        nnz += nz;
     }
     if (out.kept_cells.empty()) throw std::invalid_argument("every cell is all zero in the model's genes");
-    out.counts = select_genes(counts, p.kept_genes, out.kept_cells);
-    const Eigen::VectorXf raw = raw_size_factors(out.counts, p.options.size_factors);
-    out.size_factors = raw / p.size_factor_reference;
-    for (Eigen::Index j = 0; j < out.size_factors.size(); ++j)
-        if (!(out.size_factors(j) > 0)) out.size_factors(j) = 1.0f;  // median rule on a near-empty cell
-    out.input = normalize(out.counts, out.size_factors, p.options.log1p);
-    if (p.center.size() == 1) {
-        out.input.array() = (out.input.array() - p.center(0)) / p.scale(0);
-    } else {
-        out.input = (out.input.colwise() - p.center);
-        out.input = p.scale.cwiseInverse().asDiagonal() * out.input;
+    out.size_factors = Eigen::Map<Eigen::VectorXf>(sf.data(), static_cast<Eigen::Index>(sf.size()));
+    out.start.reserve(out.kept_cells.size() + 1);
+    out.gene.reserve(nnz);
+    out.count.reserve(nnz);
+    out.value.reserve(nnz);
+    out.start.push_back(0);
+    for (std::size_t k = 0; k < out.kept_cells.size(); ++k) {
+        gather_rows(counts, out.kept_cells[k], data_rows, col);
+        const float inv = 1.0f / sf[k];
+        for (std::size_t i = 0; i < col.size(); ++i)
+            if (col[i] != 0.0f) {
+                out.gene.push_back(static_cast<std::int32_t>(i));
+                out.count.push_back(col[i]);
+                out.value.push_back(transform(col[i], inv, p.options.log1p));
+            }
+        out.start.push_back(static_cast<Eigen::Index>(out.gene.size()));
+    }
+    const Eigen::Index g = out.genes;
+    const bool per_gene = p.center.size() != 1;
+    out.input_gain.resize(g);
+    out.input_zero.resize(g);
+    for (Eigen::Index i = 0; i < g; ++i) {
+        const float c = per_gene ? p.center(i) : p.center(0), s = per_gene ? p.scale(i) : p.scale(0);
+        out.input_gain(i) = 1.0f / s;
+        out.input_zero(i) = -c / s;
     }
     return out;
+}
+
+void Preprocessed::input_column(Eigen::Index j, float* out) const {
+    std::copy(input_zero.data(), input_zero.data() + genes, out);
+    for (Eigen::Index k = start[static_cast<std::size_t>(j)]; k < start[static_cast<std::size_t>(j) + 1]; ++k) {
+        const auto i = gene[static_cast<std::size_t>(k)];
+        out[i] += value[static_cast<std::size_t>(k)] * input_gain(i);
+    }
+}
+
+void Preprocessed::counts_column(Eigen::Index j, float* out) const {
+    std::fill(out, out + genes, 0.0f);
+    for (Eigen::Index k = start[static_cast<std::size_t>(j)]; k < start[static_cast<std::size_t>(j) + 1]; ++k)
+        out[gene[static_cast<std::size_t>(k)]] = count[static_cast<std::size_t>(k)];
+}
+
+Eigen::MatrixXf Preprocessed::dense_input() const {
+    Eigen::MatrixXf m(genes, n_cells());
+    for (Eigen::Index j = 0; j < n_cells(); ++j) input_column(j, m.col(j).data());
+    return m;
+}
+
+Eigen::MatrixXf Preprocessed::dense_counts() const {
+    Eigen::MatrixXf m(genes, n_cells());
+    for (Eigen::Index j = 0; j < n_cells(); ++j) counts_column(j, m.col(j).data());
+    return m;
 }
 
 SizeFactorMethod parse_size_factor_method(const std::string& s) {

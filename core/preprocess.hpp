@@ -5,6 +5,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -36,21 +37,43 @@ struct PreprocessParams {
     Eigen::VectorXf center, scale;       ///< per kept gene (per_gene) or length 1 (global/none)
 };
 
-/// A matrix ready for the network: only kept genes and non-empty cells.
+/// A matrix ready for the network: only kept genes and non-empty cells, stored by column with
+/// only the non-zero counts (scRNA-seq matrices are mostly zeros). Per non-zero it keeps the gene,
+/// the count and the count's normalized value, 12 bytes, where dense count, input and
+/// lgamma(count + 1) matrices took 12 bytes per entry. The network input of a cell is rebuilt per
+/// batch: input_zero[g] for a zero, value * input_gain[g] + input_zero[g] otherwise.
 struct Preprocessed {
     std::vector<Eigen::Index> kept_cells;  ///< column indices into the original matrix
-    Eigen::MatrixXf counts;                ///< kept genes x kept cells, raw counts (loss targets)
-    Eigen::MatrixXf input;                 ///< same shape, normalized network input
     Eigen::VectorXf size_factors;          ///< per kept cell
+    Eigen::Index genes = 0;                ///< kept genes (rows)
+    std::vector<Eigen::Index> start;       ///< kept cell j's non-zeros are [start[j], start[j + 1])
+    std::vector<std::int32_t> gene;        ///< kept-gene index of each non-zero, ascending per cell
+    std::vector<float> count;              ///< its raw count (the loss target)
+    std::vector<float> value;              ///< log1p(count / size factor), or count / size factor
+    Eigen::VectorXf input_zero, input_gain;  ///< per kept gene: the input of a zero count; 1 / scale
+
+    Eigen::Index n_genes() const { return genes; }
+    Eigen::Index n_cells() const { return static_cast<Eigen::Index>(kept_cells.size()); }
+    Eigen::Index nnz() const { return static_cast<Eigen::Index>(count.size()); }
+    /// Writes kept cell j's network input (n_genes() floats).
+    void input_column(Eigen::Index j, float* out) const;
+    /// Writes kept cell j's counts (n_genes() floats).
+    void counts_column(Eigen::Index j, float* out) const;
+    /// Dense kept genes x kept cells matrices (tests and small data).
+    Eigen::MatrixXf dense_input() const;
+    Eigen::MatrixXf dense_counts() const;
 };
 
-/// Fits parameters on a genes x cells count matrix. Throws std::invalid_argument if fewer than
-/// two genes or cells have any counts.
+/// Fits parameters on a genes x cells count matrix, streaming over its columns (no copy of the
+/// matrix). Throws std::invalid_argument if fewer than two genes or cells have any counts.
 PreprocessParams fit_preprocess(const Eigen::MatrixXf& counts, const PreprocessOptions& options = {});
 
-/// Applies fitted parameters. `counts` must have params.n_genes_total rows. Cells whose kept
-/// genes are all zero are set aside (not in kept_cells).
-Preprocessed apply_preprocess(const PreprocessParams& params, const Eigen::MatrixXf& counts);
+/// Applies fitted parameters. Model gene k is row k of `counts`, or row (*rows)[k] when `rows`
+/// is given (a saved model applied to a file with its genes in another order); either way there
+/// must be params.n_genes_total of them. Cells whose kept genes are all zero are set aside (not in
+/// kept_cells).
+Preprocessed apply_preprocess(const PreprocessParams& params, const Eigen::MatrixXf& counts,
+                              const std::vector<Eigen::Index>* rows = nullptr);
 
 /// The raw per-cell factor before dividing by the reference (library size or guarded median).
 Eigen::VectorXf raw_size_factors(const Eigen::MatrixXf& counts, SizeFactorMethod method);

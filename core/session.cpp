@@ -11,17 +11,18 @@ namespace {
 
 bool genes_named(const CountMatrix& m) { return m.cells_in_rows || m.has_row_names; }
 
-// The data's counts with rows in the model's gene order.
-Eigen::MatrixXf rows_in_model_order(const Eigen::MatrixXf& counts, const std::vector<Eigen::Index>& map) {
-    Eigen::MatrixXf out(static_cast<Eigen::Index>(map.size()), counts.cols());
-    for (std::size_t i = 0; i < map.size(); ++i) out.row(static_cast<Eigen::Index>(i)) = counts.row(map[i]);
-    return out;
+// Parses text in place, or a decompressed copy if it is gzip (never a plain copy: the text can be
+// as large as the matrix).
+template <typename Parse>
+auto parse_maybe_gzip(std::string_view text, const std::string& source, Parse parse) {
+    if (is_gzip(text)) return parse(std::string_view(maybe_gunzip(std::string(text), source)));
+    return parse(text);
 }
 
 }  // namespace
 
 const CountMatrix& Session::load_data(std::string_view text, const ReadOptions& options) {
-    return set_data(read_counts(maybe_gunzip(std::string(text), options.source), options));
+    return set_data(parse_maybe_gzip(text, options.source, [&](std::string_view t) { return read_counts(t, options); }));
 }
 
 const CountMatrix& Session::load_mtx(std::string_view mtx, std::string_view features, std::string_view barcodes,
@@ -37,7 +38,6 @@ const CountMatrix& Session::set_data(CountMatrix m) {
     model_.reset();
     trainer_.reset();
     prepared_.reset();
-    prediction_.reset();
     imputed_.reset();
     return *data_;
 }
@@ -47,7 +47,7 @@ void Session::load_truth(std::string_view text, const ReadOptions& options) {
     ReadOptions o = options;
     o.cells_in_rows = data_->cells_in_rows;  // the truth follows the data's orientation
     o.detect_orientation = false;
-    const CountMatrix t = read_counts(maybe_gunzip(std::string(text), o.source), o);
+    const CountMatrix t = parse_maybe_gzip(text, o.source, [&](std::string_view t) { return read_counts(t, o); });
     truth_ = align_truth(*data_, t);
 }
 
@@ -65,10 +65,9 @@ void Session::load_model(std::string_view bytes, const std::string& source) {
     Model m = zimpute::load_model(bytes, source, &model_genes_named_);
     gene_map_ = match_model_genes(m, model_genes_named_, *data_);
     trainer_.reset();
-    prepared_ = std::make_unique<Preprocessed>(apply_preprocess(m.prep, rows_in_model_order(data_->counts, gene_map_)));
+    prepared_ = std::make_unique<Preprocessed>(apply_preprocess(m.prep, data_->counts, &gene_map_));
     model_ = std::move(m);
     settings_ = model_->settings;
-    prediction_.reset();
     imputed_.reset();
 }
 
@@ -81,28 +80,27 @@ Trainer& Session::start_training() {
     for (std::size_t i = 0; i < gene_map_.size(); ++i) gene_map_[i] = static_cast<Eigen::Index>(i);
     prepared_ = std::make_unique<Preprocessed>(apply_preprocess(model_->prep, data_->counts));
     trainer_ = std::make_unique<Trainer>(*model_, *prepared_);
-    prediction_.reset();
     imputed_.reset();
     return *trainer_;
 }
 
 void Session::impute() {
     if (!model_ || !prepared_) throw std::logic_error("train or load a model before imputing");
-    const Prediction in_model_order = predict(*model_, *prepared_, model_->prep.n_genes_total, data_->n_cells());
-    // Back to the data's gene order; genes the model does not know keep their observed counts.
-    Prediction p;
-    p.pi = Eigen::MatrixXf::Zero(data_->n_genes(), data_->n_cells());
-    p.mu = p.pi;
-    p.theta = p.pi;
-    p.latent = in_model_order.latent;
-    for (std::size_t i = 0; i < gene_map_.size(); ++i) {
-        const auto r = static_cast<Eigen::Index>(i);
-        p.pi.row(gene_map_[i]) = in_model_order.pi.row(r);
-        p.mu.row(gene_map_[i]) = in_model_order.mu.row(r);
-        p.theta.row(gene_map_[i]) = in_model_order.theta.row(r);
-    }
-    imputed_ = zimpute::impute(data_->counts, p, model_->settings.rule);
-    prediction_ = std::move(p);
+    // Genes the model does not know keep their observed counts.
+    imputed_.reset();  // before the copy, so re-imputing never holds two results
+    Eigen::MatrixXf out = data_->counts;
+    impute_in_place(*model_, *prepared_, out, model_->settings.rule, &gene_map_);
+    imputed_ = std::move(out);
+}
+
+Eigen::MatrixXf Session::predicted(Output which) {
+    if (!model_ || !prepared_) throw std::logic_error("train or load a model first");
+    return predict_output(*model_, *prepared_, which, data_->n_genes(), data_->n_cells(), &gene_map_);
+}
+
+Prediction Session::prediction() {
+    if (!model_ || !prepared_) throw std::logic_error("train or load a model first");
+    return predict(*model_, *prepared_, data_->n_genes(), data_->n_cells(), &gene_map_);
 }
 
 const CountMatrix& Session::data() const {
@@ -117,11 +115,6 @@ const Eigen::MatrixXf& Session::truth() const {
     if (!truth_) throw std::logic_error("no truth loaded");
     return *truth_;
 }
-const Prediction& Session::prediction() const {
-    if (!prediction_) throw std::logic_error("nothing imputed yet");
-    return *prediction_;
-}
-
 Metrics Session::metrics() const {
     if (!truth_) throw std::logic_error("no truth loaded");
     return compute_metrics(data_->counts, imputed(), *truth_);
@@ -150,25 +143,31 @@ std::string Session::report_json() const {
     return metrics_json(metrics(), os.str());
 }
 
-std::string Session::result_csv() const { return write_counts(data(), imputed()); }
+void Session::write_output(const std::string& which, const TextSink& sink) {
+    if (which == "result") return write_counts(data(), imputed(), sink);
+    if (which == "model") return sink(model_bytes());
+    const Output o = parse_output(which);
+    if (!imputed_) throw std::logic_error("nothing imputed yet");
+    const Eigen::MatrixXf m = predicted(o);
+    if (o != Output::latent) return write_counts(data(), m, sink);
+    // Latent units take the place of genes, named, in the data's orientation (labels only: the
+    // layout's counts are never read).
+    CountMatrix layout;
+    for (Eigen::Index k = 0; k < m.rows(); ++k) layout.genes.push_back("Latent" + std::to_string(k + 1));
+    layout.cells = data().cells;
+    layout.counts.resize(m.rows(), m.cols());
+    layout.has_row_names = true;
+    layout.header_has_corner = true;
+    layout.cells_in_rows = data().cells_in_rows;
+    layout.delimiter = data().delimiter;
+    layout.corner = layout.cells_in_rows ? "cell" : "latent";
+    write_counts(layout, m, sink);
+}
 
-std::string Session::matrix_csv(const std::string& which) const {
-    const Prediction& p = prediction();
-    if (which == "pi") return write_counts(data(), p.pi);
-    if (which == "mu") return write_counts(data(), p.mu);
-    if (which == "theta") return write_counts(data(), p.theta);
-    if (which == "latent") {
-        // Latent units take the place of genes, named, in the data's orientation.
-        CountMatrix layout = data();
-        layout.genes.clear();
-        for (Eigen::Index k = 0; k < p.latent.rows(); ++k) layout.genes.push_back("Latent" + std::to_string(k + 1));
-        layout.counts.resize(p.latent.rows(), p.latent.cols());
-        layout.has_row_names = true;
-        layout.header_has_corner = true;
-        layout.corner = layout.cells_in_rows ? "cell" : "latent";
-        return write_counts(layout, p.latent);
-    }
-    throw std::invalid_argument("matrix must be pi, mu, theta or latent, not '" + which + "'");
+std::string Session::output(const std::string& which) {
+    std::string text;
+    write_output(which, [&](std::string_view chunk) { text.append(chunk); });
+    return text;
 }
 
 std::string Session::model_bytes() const {

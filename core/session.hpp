@@ -50,14 +50,19 @@ public:
     const CountMatrix& data() const;
     const Eigen::MatrixXf& imputed() const;
     const Eigen::MatrixXf& truth() const;  ///< aligned to the data
-    const Prediction& prediction() const;
+    /// One network output in the data's layout (pi, mu, theta: genes x cells; latent: width x
+    /// cells), computed on demand by an inference pass: results keep no prediction matrices.
+    Eigen::MatrixXf predicted(Output which);
+    Prediction prediction();  ///< all four (tests, small data)
     Metrics metrics() const;  ///< needs a truth and a result
     /// Metrics (if a truth is loaded) plus the settings and a training summary, as JSON.
     std::string report_json() const;
 
-    std::string result_csv() const;                       ///< imputed counts, input layout
-    /// "pi", "mu", "theta" (genes x cells, input layout) or "latent" (latent units x cells)
-    std::string matrix_csv(const std::string& which) const;
+    /// Streams an output to `sink`: "result" (imputed counts), "pi", "mu", "theta" (genes x
+    /// cells) or "latent" (latent units x cells) as text in the input's layout, or "model" (the
+    /// saved model's bytes).
+    void write_output(const std::string& which, const TextSink& sink);
+    std::string output(const std::string& which);  ///< the same, as one string
     std::string model_bytes() const;
 
 private:
@@ -69,7 +74,6 @@ private:
     std::vector<Eigen::Index> gene_map_;  // data gene index for each model gene
     std::unique_ptr<Preprocessed> prepared_;
     std::unique_ptr<Trainer> trainer_;
-    std::optional<Prediction> prediction_;
     std::optional<Eigen::MatrixXf> imputed_;
 };
 

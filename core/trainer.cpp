@@ -51,13 +51,15 @@ Trainer::Trainer(Model& model, const Preprocessed& data)
       loss_(model.settings.loss),
       rng_(model.settings.seed ^ 0x9e3779b97f4a7c15ULL),
       lr_(model.settings.train.optimizer.learning_rate) {
-    if (data.counts.rows() != net_.n_genes())
-        throw std::invalid_argument("training data has " + std::to_string(data.counts.rows()) +
+    if (data.n_genes() != net_.n_genes())
+        throw std::invalid_argument("training data has " + std::to_string(data.n_genes()) +
                                     " genes, the network expects " + std::to_string(net_.n_genes()));
-    const Eigen::Index n = data.counts.cols();
+    const Eigen::Index n = data.n_cells();
     if (n < 2) throw std::invalid_argument("training needs at least two cells with counts");
-    lgy1_.resize(data.counts.rows(), n);
-    for (Eigen::Index k = 0; k < data.counts.size(); ++k) lgy1_.data()[k] = std::lgamma(data.counts.data()[k] + 1.0f);
+    // lgamma(y + 1) is a constant of the loss per count: looked up for small integers (almost all
+    // counts), computed otherwise, and never stored per entry.
+    lgamma_table_.resize(kLgammaTable);
+    for (std::size_t k = 0; k < kLgammaTable; ++k) lgamma_table_[k] = static_cast<float>(std::lgamma(static_cast<double>(k) + 1.0));
 
     // Seeded split into training and validation cells.
     std::vector<Eigen::Index> all(static_cast<std::size_t>(n));
@@ -104,11 +106,21 @@ double Trainer::epoch_fraction() const {
 }
 
 void Trainer::gather(const std::vector<Eigen::Index>& cells, std::size_t from, Eigen::Index b) {
+    const Eigen::Index g = net_.n_genes();
     for (Eigen::Index k = 0; k < b; ++k) {
         const Eigen::Index c = cells[from + static_cast<std::size_t>(k)];
-        xb_.col(k) = data_.input.col(c);
-        yb_.col(k) = data_.counts.col(c);
-        lb_.col(k) = lgy1_.col(c);
+        data_.input_column(c, xb_.col(k).data());
+        float* y = yb_.col(k).data();
+        float* lg = lb_.col(k).data();
+        std::fill(y, y + g, 0.0f);
+        std::fill(lg, lg + g, 0.0f);  // lgamma(0 + 1) = 0
+        for (auto e = data_.start[static_cast<std::size_t>(c)]; e < data_.start[static_cast<std::size_t>(c) + 1]; ++e) {
+            const auto i = data_.gene[static_cast<std::size_t>(e)];
+            const float v = data_.count[static_cast<std::size_t>(e)];
+            y[i] = v;
+            const bool small = v < static_cast<float>(kLgammaTable) && v == std::floor(v);
+            lg[i] = small ? lgamma_table_[static_cast<std::size_t>(v)] : std::lgamma(v + 1.0f);
+        }
         sb_(k) = data_.size_factors(c);
     }
 }
@@ -175,7 +187,7 @@ void Trainer::finish_epoch() {
     r.train_loss = epoch_loss_ / static_cast<double>(epoch_batches_);
     // Exact BN statistics of the training cells, gathered chunk by chunk into the batch buffer.
     net_.recalibrate_batchnorm(static_cast<Eigen::Index>(train_idx_.size()), [&](Eigen::Index start, Eigen::Index b) {
-        for (Eigen::Index k = 0; k < b; ++k) xb_.col(k) = data_.input.col(train_idx_[static_cast<std::size_t>(start + k)]);
+        for (Eigen::Index k = 0; k < b; ++k) data_.input_column(train_idx_[static_cast<std::size_t>(start + k)], xb_.col(k).data());
         return xb_.data();
     });
     r.val_loss = val_idx_.empty() ? std::nan("") : validation_loss();

@@ -42,6 +42,9 @@ struct EpochReport {
 enum class StopReason { running, completed, early_stopping, cancelled };
 std::string to_string(StopReason r);
 
+// Counts below this that are whole numbers take lgamma(y + 1) from a table.
+constexpr std::size_t kLgammaTable = 4096;
+
 class Trainer {
 public:
     /// `model` and `data` must outlive the trainer. `data` comes from apply_preprocess(model.prep, ...).
@@ -88,7 +91,7 @@ private:
     const Preprocessed& data_;
     TrainOptions options_;
     LossOptions loss_;
-    Eigen::MatrixXf lgy1_;  // lgamma(y + 1) of every count, computed once per dataset
+    std::vector<float> lgamma_table_;  // lgamma(k + 1) for small integer counts k (most counts)
     std::vector<Eigen::Index> train_idx_, val_idx_, order_;
     Eigen::MatrixXf xb_, yb_, lb_;  // batch buffers, G x max_batch
     Eigen::VectorXf sb_;

@@ -16,14 +16,15 @@ TEST_CASE("libsize size factors are totals over the median total; log1p and per-
     // totals 4, 4, 6, 16 -> median 5
     CHECK(p.size_factor_reference == doctest::Approx(5.0f));
     const Preprocessed d = apply_preprocess(p, c);
+    const M input = d.dense_input();
     CHECK(d.size_factors(3) == doctest::Approx(16.0f / 5));
     const float x00 = std::log1p(1.0f / (4.0f / 5));
     // per-gene: every gene has mean 0 and sd 1 over cells
     for (int i = 0; i < 3; ++i) {
-        CHECK(std::fabs(d.input.row(i).mean()) < 1e-5f);
-        CHECK(std::sqrt(d.input.row(i).squaredNorm() / 4) == doctest::Approx(1.0f).epsilon(1e-4));
+        CHECK(std::fabs(input.row(i).mean()) < 1e-5f);
+        CHECK(std::sqrt(input.row(i).squaredNorm() / 4) == doctest::Approx(1.0f).epsilon(1e-4));
     }
-    CHECK(d.input(0, 0) == doctest::Approx((x00 - p.center(0)) / p.scale(0)));
+    CHECK(input(0, 0) == doctest::Approx((x00 - p.center(0)) / p.scale(0)));
 }
 
 TEST_CASE("median size factors (seed) guard zero medians with the median of non-zero counts") {
@@ -43,13 +44,13 @@ TEST_CASE("global scaling uses one mean and sd; none leaves log1p values") {
     c(0, 0) = 9;
     PreprocessOptions o;
     o.scale = ScaleMethod::global;
-    const Preprocessed g = apply_preprocess(fit_preprocess(c, o), c);
-    CHECK(std::fabs(g.input.mean()) < 1e-5f);
-    CHECK(std::sqrt(g.input.squaredNorm() / 9) == doctest::Approx(1.0f).epsilon(1e-4));
+    const M g = apply_preprocess(fit_preprocess(c, o), c).dense_input();
+    CHECK(std::fabs(g.mean()) < 1e-5f);
+    CHECK(std::sqrt(g.squaredNorm() / 9) == doctest::Approx(1.0f).epsilon(1e-4));
     o.scale = ScaleMethod::none;
     o.size_factors = SizeFactorMethod::none;
-    const Preprocessed n = apply_preprocess(fit_preprocess(c, o), c);
-    CHECK(n.input(1, 1) == doctest::Approx(std::log1p(2.0f)));
+    const M n = apply_preprocess(fit_preprocess(c, o), c).dense_input();
+    CHECK(n(1, 1) == doctest::Approx(std::log1p(2.0f)));
 }
 
 TEST_CASE("all-zero genes and cells are set aside; a new matrix uses the fitted parameters") {
@@ -64,7 +65,8 @@ TEST_CASE("all-zero genes and cells are set aside; a new matrix uses the fitted 
     const Preprocessed d = apply_preprocess(p, c);
     REQUIRE(d.kept_cells.size() == 3);
     CHECK(d.kept_cells[1] == 2);
-    CHECK(d.counts.rows() == 3);
+    CHECK(d.n_genes() == 3);
+    CHECK(d.dense_counts() == (M(3, 3) << 1, 2, 0, 3, 1, 2, 2, 5, 1).finished());
 
     M other = c * 2;
     const Preprocessed o = apply_preprocess(p, other);
@@ -80,7 +82,29 @@ TEST_CASE("a constant gene does not divide by zero") {
         0, 3, 6;
     PreprocessOptions o;
     o.size_factors = SizeFactorMethod::none;
-    const Preprocessed d = apply_preprocess(fit_preprocess(c, o), c);
-    CHECK(d.input.allFinite());
-    CHECK(d.input.row(0).cwiseAbs().maxCoeff() < 1e-6f);
+    const M d = apply_preprocess(fit_preprocess(c, o), c).dense_input();
+    CHECK(d.allFinite());
+    CHECK(d.row(0).cwiseAbs().maxCoeff() < 1e-6f);
+}
+
+TEST_CASE("the sparse store holds exactly the non-zero counts; a row map reorders genes without a copy") {
+    M c(4, 3);
+    c << 0, 2, 0,  //
+        5, 0, 0,   //
+        0, 0, 1,   //
+        3, 4, 0;
+    const PreprocessParams p = fit_preprocess(c);
+    const Preprocessed d = apply_preprocess(p, c);
+    CHECK(d.nnz() == 5);
+    CHECK(d.start == std::vector<Eigen::Index>{0, 2, 4, 5});
+    CHECK(d.dense_counts() == c);
+    // The same genes in reverse order, with a map back to the model's order.
+    const M reversed = c.colwise().reverse();
+    const std::vector<Eigen::Index> rows = {3, 2, 1, 0};
+    const Preprocessed r = apply_preprocess(p, reversed, &rows);
+    CHECK(r.dense_counts() == c);
+    CHECK(r.dense_input() == d.dense_input());
+    const std::vector<Eigen::Index> two = {0, 1};
+    CHECK_THROWS_WITH_AS(apply_preprocess(p, c, &two),
+                         "the matrix has 2 genes, the model expects 4", std::invalid_argument);
 }

@@ -63,10 +63,21 @@ Settings settings_from(const val& options) {
     return s;
 }
 
-val bytes_to_js(const std::string& bytes) {
+val bytes_to_js(std::string_view bytes) {
     // new Uint8Array(view) copies, so JS owns the result and can transfer its buffer.
     return val::global("Uint8Array")
         .new_(emscripten::typed_memory_view(bytes.size(), reinterpret_cast<const unsigned char*>(bytes.data())));
+}
+
+// Bytes from JS (a Uint8Array, Node Buffer or string) copied once into the wasm heap: Embind's
+// std::string argument makes two copies, and inputs are as large as the matrix.
+std::string js_to_bytes(const val& bytes) {
+    if (bytes.typeOf().as<std::string>() == "string") return bytes.as<std::string>();
+    if (!val::global("ArrayBuffer").call<bool>("isView", bytes)) return js_to_bytes(val::global("Uint8Array").new_(bytes));
+    const auto n = bytes["byteLength"].as<std::size_t>();
+    std::string s(n, '\0');
+    if (n) val(emscripten::typed_memory_view(n, reinterpret_cast<unsigned char*>(s.data()))).call<void>("set", bytes);
+    return s;
 }
 
 val warnings_to_js(const std::vector<std::string>& w) {
@@ -104,12 +115,12 @@ public:
         return o;
     }
 
-    val loadData(std::string bytes, std::string name, val orientation) {
+    val loadData(val bytes, std::string name, val orientation) {
         return guarded([&] {
             ReadOptions r;
             r.source = name;
             set_orientation(r, orientation);
-            const CountMatrix& m = session_.load_data(bytes, r);
+            const CountMatrix& m = session_.load_data(js_to_bytes(bytes), r);
             reported_ = 0;
             return summary(m);
         });
@@ -124,24 +135,25 @@ public:
         return o;
     }
 
-    val loadMtx(std::string mtx, std::string features, std::string barcodes, std::string mtx_name,
-                std::string features_name, std::string barcodes_name) {
+    val loadMtx(val mtx, val features, val barcodes, std::string mtx_name, std::string features_name,
+                std::string barcodes_name) {
         return guarded([&] {
-            const CountMatrix& m = session_.load_mtx(mtx, features, barcodes, mtx_name, features_name, barcodes_name);
+            const CountMatrix& m = session_.load_mtx(js_to_bytes(mtx), js_to_bytes(features), js_to_bytes(barcodes),
+                                                     mtx_name, features_name, barcodes_name);
             reported_ = 0;
             return summary(m);
         });
     }
 
-    void loadTruth(std::string bytes, std::string name) {
+    void loadTruth(val bytes, std::string name) {
         guarded([&] {
             ReadOptions r;
             r.source = name;
-            session_.load_truth(bytes, r);
+            session_.load_truth(js_to_bytes(bytes), r);
         });
     }
 
-    void loadModel(std::string bytes, std::string name) { guarded([&] { session_.load_model(bytes, name); }); }
+    void loadModel(val bytes, std::string name) { guarded([&] { session_.load_model(js_to_bytes(bytes), name); }); }
 
     val startTraining() {
         return guarded([&] {
@@ -189,11 +201,29 @@ public:
     std::string report() { return guarded([&] { return session_.report_json(); }); }
 
     // "result", "pi", "mu", "theta", "latent" (CSV in the input's layout) or "model" (binary).
+    // The text is copied out to JS in ~1 MB chunks as it is formatted, so the wasm heap (which
+    // never shrinks) does not grow by the output's size. writeOutput hands each chunk (a new
+    // Uint8Array) to `onChunk` as it is made, so a file stream holds one chunk at a time; output
+    // joins them into one Uint8Array.
+    void writeOutput(std::string which, val on_chunk) {
+        guarded([&] { session_.write_output(which, [&](std::string_view chunk) { on_chunk(bytes_to_js(chunk)); }); });
+    }
+
     val output(std::string which) {
         return guarded([&] {
-            if (which == "result") return bytes_to_js(session_.result_csv());
-            if (which == "model") return bytes_to_js(session_.model_bytes());
-            return bytes_to_js(session_.matrix_csv(which));
+            val chunks = val::array();
+            session_.write_output(which, [&](std::string_view chunk) { chunks.call<void>("push", bytes_to_js(chunk)); });
+            std::size_t total = 0;
+            const auto n = chunks["length"].as<unsigned>();
+            for (unsigned k = 0; k < n; ++k) total += chunks[k]["length"].as<std::size_t>();
+            val out = val::global("Uint8Array").new_(total);
+            std::size_t offset = 0;
+            for (unsigned k = 0; k < n; ++k) {
+                val c = chunks[k];
+                out.call<void>("set", c, offset);
+                offset += c["length"].as<std::size_t>();
+            }
+            return out;
         });
     }
 
@@ -333,7 +363,8 @@ EMSCRIPTEN_BINDINGS(zimpute) {
         .function("impute", &JsSession::impute)
         .function("hasTruth", &JsSession::hasTruth)
         .function("report", &JsSession::report)
-        .function("output", &JsSession::output);
+        .function("output", &JsSession::output)
+        .function("writeOutput", &JsSession::writeOutput);
     emscripten::class_<JsExperiment>("Experiment")
         .constructor<std::string, std::string, std::string, std::string, val>()
         .function("step", &JsExperiment::step)

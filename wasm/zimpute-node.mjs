@@ -33,10 +33,21 @@ function readInput(file) {
 }
 
 // Write through a temporary file and a rename: a failure never leaves a partial file.
-function writeAtomic(file, bytes) {
+// `write(put)` calls put() with each piece (a matrix's text arrives in ~1 MB chunks).
+function writeTemp(file, write) {
   const tmp = `${file}.zimpute-tmp`;
-  fs.writeFileSync(tmp, bytes);
-  fs.renameSync(tmp, file);
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    write((piece) => fs.writeSync(fd, piece));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return tmp;
+}
+
+function writeAtomic(files) {
+  const temps = files.map(([f, bytes]) => [writeTemp(f, (put) => put(bytes)), f]);
+  for (const [tmp, f] of temps) fs.renameSync(tmp, f);
 }
 
 function need(args, key) {
@@ -76,13 +87,20 @@ async function impute(Z, args) {
       training = status;
     }
     session.impute();
-    // Format everything before writing anything.
-    const files = [[outPath, session.output('result')]];
-    for (const m of ['pi', 'mu', 'theta', 'latent']) if (args.values[m]) files.push([args.values[m], session.output(m)]);
-    if (args.values.save) files.push([args.values.save, session.output('model')]);
+    // Every output goes to a temporary file first; all are renamed only once all were written.
+    const files = [[outPath, 'result']];
+    for (const m of ['pi', 'mu', 'theta', 'latent']) if (args.values[m]) files.push([args.values[m], m]);
+    if (args.values.save) files.push([args.values.save, 'model']);
     const report = session.report();
-    if (args.values.metrics) files.push([args.values.metrics, report + '\n']);
-    for (const [f, bytes] of files) writeAtomic(f, bytes);
+    const temps = [];
+    try {
+      for (const [f, which] of files) temps.push([writeTemp(f, (put) => session.writeOutput(which, put)), f]);
+      if (args.values.metrics) temps.push([writeTemp(args.values.metrics, (put) => put(report + '\n')), args.values.metrics]);
+      for (const [tmp, f] of temps) fs.renameSync(tmp, f);
+      temps.length = 0;
+    } finally {
+      for (const [tmp] of temps) fs.rmSync(tmp, { force: true });
+    }
     const result = { parse_seconds: parseSeconds };
     if (training) {
       result.train_seconds = training.trainSeconds;
@@ -90,6 +108,8 @@ async function impute(Z, args) {
       if (training.epoch > 0) result.sec_per_epoch = training.trainSeconds / training.epoch;
     }
     if (session.hasTruth()) result.metrics = JSON.parse(report);
+    // The wasm heap only grows, so its size now is its peak (bench/bench.py reads it).
+    result.wasm_heap_mb = Z.HEAP8.length / 2 ** 20;
     process.stdout.write(`RESULT_JSON ${JSON.stringify(result)}\n`);
   } finally {
     session.delete();
@@ -102,7 +122,7 @@ function simulate(Z, args) {
   const sim = Z.simulate(o);
   const files = [[need(args, 'out'), sim.data]];
   if (args.values['truth-out']) files.push([args.values['truth-out'], sim.truth]);
-  for (const [f, bytes] of files) writeAtomic(f, bytes);
+  writeAtomic(files);
   process.stdout.write(`RESULT_JSON ${JSON.stringify({ genes: o.genes ?? 1000, cells: o.cells ?? 600 })}\n`);
 }
 

@@ -37,8 +37,14 @@ test('the wasm build gives the native build\'s results on a small fixed input', 
     do { status = s.step(1000); reports.push(...status.reports); } while (!status.done);
     assert.equal(reports.length, 3);
     s.impute();
-    const wasm = parseCsv(new TextDecoder().decode(s.output('result')));
+    const joined = s.output('result');
+    const wasm = parseCsv(new TextDecoder().decode(joined));
     const nat = parseCsv(fs.readFileSync(out, 'utf8'));
+    // writeOutput streams the same bytes in chunks.
+    const chunks = [];
+    s.writeOutput('result', (c) => chunks.push(c));
+    assert.ok(chunks.length >= 1 && chunks.every((c) => c instanceof Uint8Array));
+    assert.deepEqual(Buffer.concat(chunks), Buffer.from(joined));
     assert.equal(wasm.header, nat.header);
     assert.equal(wasm.rows.length, nat.rows.length);
     let diff = 0, norm = 0;
