@@ -96,6 +96,7 @@ Network<T>::Network(Eigen::Index n_genes, NetworkOptions options, std::uint64_t 
     Eigen::Index widest = 0;
     for (int w : options_.hidden) widest = std::max<Eigen::Index>(widest, w);
     element_loss_ = Vec<T>::Zero(n_genes);
+    packed_.resize(n_genes);
     for (Vec<T>* v : {&gene_theta_, &gene_cap_, &gene_scale_, &gene_lg_, &gene_dg_, &gene_log_te_, &gene_slope_})
         *v = Vec<T>::Zero(n_genes);
     pre_ = Mat<T>::Zero(3 * n_genes, max_batch);
@@ -208,7 +209,7 @@ double Network<T>::loss_and_head_gradient(const T* y_ptr, const T* lgy1_ptr, Eig
         const kernel::Column<T> c{y_ptr + j * genes_, lgy1_ptr + j * genes_, &out_(0, j), &out_(pi_row_, j), &out_(theta_row_, j),
                           &pre_(0, j), &pre_(theta_row_, j), &dpre_(0, j), &dpre_(pi_row_, j), &dpre_(theta_row_, j),
                           element_loss_.data()};
-        const double sum = kernel(c, terms, genes_, T(loss.ridge));
+        const double sum = kernel(c, terms, genes_, T(loss.ridge), packed_);
         if (guarded) {
             total += kernel::guard_column(c, genes_, zi, count);
         } else {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "layers.hpp"
+#include "zinb_kernel.hpp"
 #include "zinb_loss.hpp"
 
 namespace zimpute {
@@ -113,6 +114,7 @@ private:
     // arrays, so the loss kernel loads them as vectors) and d theta / d parameter.
     Vec<T> gene_theta_, gene_cap_, gene_scale_, gene_lg_, gene_dg_, gene_log_te_, gene_slope_;
     Vec<T> element_loss_;  // one cell's per-gene losses, for the guarded loss's second pass
+    kernel::Packed<T> packed_;  // one cell's non-zero entries, for the loss kernel
     const T* last_x_ = nullptr;  // input of the last forward (G x b), read by backward
 };
 
