@@ -25,7 +25,9 @@ std::string save_model(const Model& model, bool genes_named) {
     const Network<float>& net = *model.net;
     std::ostringstream h;
     h << "ZIMPUTE-MODEL " << kModelFormatVersion << "\n";
-    for (const auto& d : option_docs()) h << "option " << d.key << " " << get_option(model.settings, d.key) << "\n";
+    for (const auto& d : option_docs())
+        if (d.key != "threads")  // how this machine runs, not part of the model
+            h << "option " << d.key << " " << get_option(model.settings, d.key) << "\n";
     h << "genes_total " << model.prep.n_genes_total << "\n";
     h << "genes_named " << (genes_named ? 1 : 0) << "\n";
     h << "kept_genes " << join(model.prep.kept_genes) << "\n";

@@ -95,8 +95,9 @@ Network<T>::Network(Eigen::Index n_genes, NetworkOptions options, std::uint64_t 
     }
     Eigen::Index widest = 0;
     for (int w : options_.hidden) widest = std::max<Eigen::Index>(widest, w);
-    element_loss_ = Vec<T>::Zero(n_genes);
-    packed_.resize(n_genes);
+    set_pool(nullptr);
+    cell_loss_.resize(static_cast<std::size_t>(max_batch));
+    cell_used_.resize(static_cast<std::size_t>(max_batch));
     for (Vec<T>* v : {&gene_theta_, &gene_cap_, &gene_scale_, &gene_lg_, &gene_dg_, &gene_log_te_, &gene_slope_})
         *v = Vec<T>::Zero(n_genes);
     pre_ = Mat<T>::Zero(3 * n_genes, max_batch);
@@ -104,6 +105,47 @@ Network<T>::Network(Eigen::Index n_genes, NetworkOptions options, std::uint64_t 
     dpre_ = Mat<T>::Zero(3 * n_genes, max_batch);
     da_ = Mat<T>::Zero(widest, max_batch);
     db_ = Mat<T>::Zero(widest, max_batch);
+}
+
+// theta = softplus(p) or exp(p), clamped. Always inlined with `soft` a constant, so the loops
+// calling it vectorize.
+template <typename T>
+ZIMPUTE_ALWAYS_INLINE T theta_activation(T p, bool soft) {
+    const T th_lo = T(kThetaMin), th_hi = T(kThetaHeadMax);
+    T sp;
+    if (soft) {
+        // softplus = log1p(exp(p)), with the log1p(u) = log(1+u) u / ((1+u) - 1) correction
+        const T u = fast_exp(p), w = T(1) + u;
+        sp = w == T(1) ? u : fast_log(w) * u / (w - T(1));
+        sp = p > T(20) ? p : sp;
+    } else {
+        sp = fast_exp(p);
+    }
+    // Clamps written as selects: a NaN stays NaN (so divergence is seen) and the loops vectorize.
+    return sp < th_lo ? th_lo : (sp > th_hi ? th_hi : sp);
+}
+
+template <typename T>
+void Network<T>::set_pool(ThreadPool* pool) {
+    pool_ = pool;
+    const int threads = pool ? pool->size() : 1;
+    element_loss_ = Mat<T>::Zero(genes_, threads);
+    packed_.resize(static_cast<std::size_t>(threads));
+    for (auto& p : packed_) p.resize(genes_);
+}
+
+template <typename T>
+template <typename F>
+void Network<T>::parallel(Eigen::Index n, Eigen::Index align, F&& f) {
+    if (!pool_ || pool_->size() == 1 || n < 2 * align) {
+        f(0, Eigen::Index(0), n);
+        return;
+    }
+    const int parts = pool_->size();
+    pool_->run([&](int t) {
+        const auto r = split_range(n, parts, t, align);
+        if (r.first < r.second) f(t, r.first, r.second - r.first);
+    });
 }
 
 template <typename T>
@@ -119,8 +161,15 @@ void Network<T>::forward(const T* x_ptr, const T* sf_ptr, Eigen::Index b, bool t
         auto z = h.zhat.leftCols(b);  // o x b
         auto a = h.a.leftCols(b);     // o x b
         const VecMap<T> bias = slice(params, l.b, l.out);
-        if (k == 0) dense_forward<T>(weight(params, l), bias, x, z);
-        else dense_forward<T>(weight(params, l), bias, hidden_[k - 1].a.leftCols(b), z);
+        if (k == 0) {
+            // The input layer (G inputs) is most of the encoder's work: cells split across threads.
+            parallel(b, 4, [&](int, Eigen::Index c0, Eigen::Index n) {
+                auto zt = z.middleCols(c0, n);
+                dense_forward<T>(weight(params, l), bias, x.middleCols(c0, n), zt);
+            });
+        } else {
+            dense_forward<T>(weight(params, l), bias, hidden_[k - 1].a.leftCols(b), z);
+        }
         if (options_.batchnorm) {
             auto rm = running_mean.segment(l.stats, l.out);
             auto rv = running_var.segment(l.stats, l.out);
@@ -138,40 +187,40 @@ void Network<T>::forward(const T* x_ptr, const T* sf_ptr, Eigen::Index b, bool t
         relu_forward(a);
     }
 
-    // Heads: pre = W_h a_last + b_h, rows [mu; pi?; theta?] (head_rows x b)
-    auto pre = pre_.block(0, 0, head_rows_, b);
-    dense_forward<T>(weight(params, head_layout_), slice(params, head_layout_.b, head_rows_),
-                     hidden_.back().a.leftCols(b), pre);
-
-    const T mu_lo = T(kMuMin), mu_hi = T(kMuMax), th_lo = T(kThetaMin), th_hi = T(kThetaHeadMax);
-    const bool soft = options_.theta_activation == ThetaActivation::softplus;
-    // Clamps written as selects: a NaN stays NaN (so divergence is seen) and the loops vectorize.
-    auto clamp = [](T v, T lo, T hi) { return v < lo ? lo : (v > hi ? hi : v); };
-    auto theta_act = [&](T p) {
-        T sp;
-        if (soft) {  // softplus = log1p(exp(p)), with the log1p(u) = log(1+u) u / ((1+u) - 1) correction
-            const T u = fast_exp(p), w = T(1) + u;
-            sp = w == T(1) ? u : fast_log(w) * u / (w - T(1));
-            sp = p > T(20) ? p : sp;
-        } else {
-            sp = fast_exp(p);
-        }
-        return clamp(sp, th_lo, th_hi);
-    };
+    // Heads: pre = W_h a_last + b_h, rows [mu; pi?; theta?] (head_rows x b), then activations;
+    // cells split across threads.
     if (theta_param_ >= 0) {
         // One theta per gene: activate once, not once per cell.
-        for (Eigen::Index i = 0; i < genes_; ++i) gene_theta_(i) = theta_act(params(theta_param_ + i));
+        const bool soft = options_.theta_activation == ThetaActivation::softplus;
+        for (Eigen::Index i = 0; i < genes_; ++i) gene_theta_(i) = theta_activation(params(theta_param_ + i), soft);
         out_.block(theta_row_, 0, genes_, b).colwise() = gene_theta_;
     }
-    for (Eigen::Index j = 0; j < b; ++j) {
+    parallel(b, 4, [&](int, Eigen::Index c0, Eigen::Index n) {
+        auto pre = pre_.block(0, c0, head_rows_, n);
+        dense_forward<T>(weight(params, head_layout_), slice(params, head_layout_.b, head_rows_),
+                         hidden_.back().a.middleCols(c0, n), pre);
+        activate_heads(sf_ptr, c0, c0 + n);
+    });
+}
+
+template <typename T>
+void Network<T>::activate_heads(const T* sf_ptr, Eigen::Index j0, Eigen::Index j1) {
+    const T mu_lo = T(kMuMin), mu_hi = T(kMuMax);
+    for (Eigen::Index j = j0; j < j1; ++j) {
         const T s = options_.size_factor_mean ? sf_ptr[j] : T(1);
         const T* pm = &pre_(0, j);
         T* om = &out_(0, j);
-        for (Eigen::Index i = 0; i < genes_; ++i) om[i] = s * clamp(fast_exp(pm[i]), mu_lo, mu_hi);
+        for (Eigen::Index i = 0; i < genes_; ++i) {
+            const T e = fast_exp(pm[i]);
+            om[i] = s * (e < mu_lo ? mu_lo : (e > mu_hi ? mu_hi : e));
+        }
         if (theta_param_ < 0) {
             const T* pt = &pre_(theta_row_, j);
             T* ot = &out_(theta_row_, j);
-            for (Eigen::Index i = 0; i < genes_; ++i) ot[i] = theta_act(pt[i]);
+            if (options_.theta_activation == ThetaActivation::softplus)
+                for (Eigen::Index i = 0; i < genes_; ++i) ot[i] = theta_activation(pt[i], true);
+            else
+                for (Eigen::Index i = 0; i < genes_; ++i) ot[i] = theta_activation(pt[i], false);
         }
         if (options_.zero_inflated) {
             const T* pp = &pre_(pi_row_, j);
@@ -203,19 +252,24 @@ double Network<T>::loss_and_head_gradient(const T* y_ptr, const T* lgy1_ptr, Eig
     const auto kernel = per_gene ? kernel::pick<T, true>(zi, soft) : kernel::pick<T, false>(zi, soft);
     const kernel::GeneTerms<T> terms{gene_cap_.data(), gene_scale_.data(), gene_lg_.data(), gene_dg_.data(), gene_log_te_.data(),
                              gene_slope_.data()};
+    // Cells split across threads; each thread has its own scratch. Per-cell sums are added up
+    // afterwards in cell order, so the total does not depend on the split.
+    parallel(b, 1, [&](int t, Eigen::Index c0, Eigen::Index n) {
+        for (Eigen::Index j = c0; j < c0 + n; ++j) {
+            const kernel::Column<T> c{y_ptr + j * genes_, lgy1_ptr + j * genes_, &out_(0, j), &out_(pi_row_, j),
+                                      &out_(theta_row_, j), &pre_(0, j), &pre_(theta_row_, j), &dpre_(0, j),
+                                      &dpre_(pi_row_, j), &dpre_(theta_row_, j), element_loss_.col(t).data()};
+            const double sum = kernel(c, terms, genes_, T(loss.ridge), packed_[static_cast<std::size_t>(t)]);
+            Eigen::Index used_here = 0;
+            cell_loss_[static_cast<std::size_t>(j)] = guarded ? kernel::guard_column(c, genes_, zi, used_here) : sum;
+            cell_used_[static_cast<std::size_t>(j)] = guarded ? used_here : genes_;
+        }
+    });
     double total = 0;
     Eigen::Index count = 0;
     for (Eigen::Index j = 0; j < b; ++j) {
-        const kernel::Column<T> c{y_ptr + j * genes_, lgy1_ptr + j * genes_, &out_(0, j), &out_(pi_row_, j), &out_(theta_row_, j),
-                          &pre_(0, j), &pre_(theta_row_, j), &dpre_(0, j), &dpre_(pi_row_, j), &dpre_(theta_row_, j),
-                          element_loss_.data()};
-        const double sum = kernel(c, terms, genes_, T(loss.ridge), packed_);
-        if (guarded) {
-            total += kernel::guard_column(c, genes_, zi, count);
-        } else {
-            total += sum;
-            count += genes_;
-        }
+        total += cell_loss_[static_cast<std::size_t>(j)];
+        count += cell_used_[static_cast<std::size_t>(j)];
     }
     if (used) *used = count;
     if (count == 0 || !std::isfinite(total)) return std::nan("");
@@ -225,19 +279,34 @@ double Network<T>::loss_and_head_gradient(const T* y_ptr, const T* lgy1_ptr, Eig
 
 template <typename T>
 void Network<T>::backward(Eigen::Index b) {
-    grads.setZero();
-    // Head: d pre (head_rows x b) -> dW_h, db_h, d a_last = W_h^T d pre
+    // Every gradient entry is assigned below (no accumulation), so grads is not cleared first:
+    // clearing it was a 1 MB write per batch in an epoch bound by memory traffic. The
+    // whole-network gradient checks would see any entry left stale.
+    // Head: d pre (head_rows x b) -> dW_h = d pre a_last^T, db_h, d a_last = W_h^T d pre.
+    // One parallel region: dW_h and db_h split by rows (genes), d a_last by columns (cells).
     const auto dpre = dpre_.block(0, 0, head_rows_, b);
-    auto dWh = weight(grads, head_layout_);
-    auto dbh = slice(grads, head_layout_.b, head_rows_);
-    dense_backward<T>(hidden_.back().a.leftCols(b), dpre, dWh, dbh);
-    if (theta_param_ >= 0) grads.segment(theta_param_, genes_) = dpre_.block(theta_row_, 0, genes_, b).rowwise().sum();
-
+    const auto a_last = hidden_.back().a.leftCols(b);
     Mat<T>* dcur = &da_;
     Mat<T>* dnext = &db_;
     const Eigen::Index last_w = layout_.back().out;
     auto d_last = dcur->topLeftCorner(last_w, b);
-    mat_mul_tn<T>(weight(params, head_layout_), dpre, d_last);
+    auto head_part = [&](int t, int parts) {
+        const auto rows = split_range(head_rows_, parts, t, 8);
+        if (rows.first < rows.second) {
+            const Eigen::Index n = rows.second - rows.first;
+            auto dW = weight(grads, head_layout_).middleRows(rows.first, n);
+            mat_mul_nt<T>(dpre.middleRows(rows.first, n), a_last, dW);
+            slice(grads, head_layout_.b, head_rows_).segment(rows.first, n) = dpre.middleRows(rows.first, n).rowwise().sum();
+        }
+        const auto cols = split_range(b, parts, t, 4);
+        if (cols.first < cols.second) {
+            auto d = d_last.middleCols(cols.first, cols.second - cols.first);
+            mat_mul_tn<T>(weight(params, head_layout_), dpre.middleCols(cols.first, cols.second - cols.first), d);
+        }
+    };
+    if (pool_ && pool_->size() > 1) pool_->run([&](int t) { head_part(t, pool_->size()); });
+    else head_part(0, 1);
+    if (theta_param_ >= 0) grads.segment(theta_param_, genes_) = dpre_.block(theta_row_, 0, genes_, b).rowwise().sum();
 
     for (std::size_t k = layout_.size(); k-- > 0;) {
         const DenseOffsets& l = layout_[k];
@@ -252,7 +321,13 @@ void Network<T>::backward(Eigen::Index b) {
         auto dW = weight(grads, l);
         auto dbias = slice(grads, l.b, l.out);
         if (k == 0) {
-            dense_backward<T>(ConstMatMap<T>(last_x_, genes_, b), d, dW, dbias);
+            // dW (o x G) = d x^T: the input layer's columns (genes) split across threads.
+            const ConstMatMap<T> x(last_x_, genes_, b);
+            parallel(genes_, 4, [&](int, Eigen::Index g0, Eigen::Index n) {
+                auto dWt = dW.middleCols(g0, n);
+                mat_mul_nt<T>(d, x.middleRows(g0, n), dWt);
+            });
+            dbias.noalias() = d.rowwise().sum();
         } else {
             dense_backward<T>(hidden_[k - 1].a.leftCols(b), d, dW, dbias);
             auto d_in = dnext->topLeftCorner(l.in, b);
@@ -266,33 +341,42 @@ template <typename T>
 void Network<T>::recalibrate_batchnorm(Eigen::Index n, const std::function<const T*(Eigen::Index, Eigen::Index)>& chunk) {
     if (!options_.batchnorm || n < 1) return;
     const T eps = T(options_.bn_eps);
+    // Layer by layer over all n cells at once, each layer's output kept for every cell (width x
+    // n, two buffers reused across epochs): the input layer's product, most of the cost, is
+    // computed once per recalibration instead of once per BN layer.
+    Mat<T>* cur = &recal_a_;
+    Mat<T>* next = &recal_b_;
     for (std::size_t k = 0; k < layout_.size(); ++k) {
-        const DenseOffsets& lk = layout_[k];
-        Eigen::VectorXd sum = Eigen::VectorXd::Zero(lk.out), sumsq = Eigen::VectorXd::Zero(lk.out);
-        for (Eigen::Index start = 0; start < n; start += max_batch_) {
-            const Eigen::Index b = std::min(max_batch_, n - start);
-            const ConstMatMap<T> x(chunk(start, b), genes_, b);
-            for (std::size_t l = 0; l <= k; ++l) {
-                const DenseOffsets& ll = layout_[l];
-                Hidden& h = hidden_[l];
-                auto z = h.zhat.leftCols(b);
-                const VecMap<T> bias = slice(params, ll.b, ll.out);
-                if (l == 0) dense_forward<T>(weight(params, ll), bias, x, z);
-                else dense_forward<T>(weight(params, ll), bias, hidden_[l - 1].a.leftCols(b), z);
-                if (l == k) break;
-                batchnorm_forward_infer<T>(z, running_mean.segment(ll.stats, ll.out), running_var.segment(ll.stats, ll.out), eps);
-                auto a = h.a.leftCols(b);
-                batchnorm_affine<T>(slice(params, ll.gamma, ll.out), slice(params, ll.beta, ll.out), z, a);
-                relu_forward(a);
+        const DenseOffsets& l = layout_[k];
+        if (next->rows() != l.out || next->cols() != n) next->resize(l.out, n);
+        const VecMap<T> bias = slice(params, l.b, l.out);
+        if (k == 0) {
+            for (Eigen::Index start = 0; start < n; start += max_batch_) {
+                const Eigen::Index b = std::min(max_batch_, n - start);
+                const ConstMatMap<T> x(chunk(start, b), genes_, b);
+                parallel(b, 4, [&](int, Eigen::Index c0, Eigen::Index m) {
+                    auto z = next->middleCols(start + c0, m);
+                    dense_forward<T>(weight(params, l), bias, x.middleCols(c0, m), z);
+                });
             }
-            const auto z = hidden_[k].zhat.leftCols(b);
-            sum += z.rowwise().sum().template cast<double>();
-            sumsq += z.array().square().rowwise().sum().matrix().template cast<double>();
+        } else {
+            parallel(n, 4, [&](int, Eigen::Index c0, Eigen::Index m) {
+                auto z = next->middleCols(c0, m);
+                dense_forward<T>(weight(params, l), bias, cur->middleCols(c0, m), z);
+            });
         }
-        const Eigen::VectorXd mean = sum / static_cast<double>(n);
+        std::swap(cur, next);
+        auto z = cur->leftCols(n);
+        const Eigen::VectorXd mean = z.rowwise().sum().template cast<double>() / static_cast<double>(n);
+        const Eigen::VectorXd sumsq = z.array().square().rowwise().sum().matrix().template cast<double>();
         const Eigen::VectorXd var = (sumsq / static_cast<double>(n) - mean.cwiseAbs2()).cwiseMax(0.0);
-        running_mean.segment(lk.stats, lk.out) = mean.cast<T>();
-        running_var.segment(lk.stats, lk.out) = var.cast<T>();
+        running_mean.segment(l.stats, l.out) = mean.cast<T>();
+        running_var.segment(l.stats, l.out) = var.cast<T>();
+        if (k + 1 == layout_.size()) break;
+        // The next layer's input: this layer in inference mode under the statistics just set.
+        batchnorm_forward_infer<T>(z, running_mean.segment(l.stats, l.out), running_var.segment(l.stats, l.out), eps);
+        z = (slice(params, l.gamma, l.out).asDiagonal() * z).colwise() + slice(params, l.beta, l.out);
+        relu_forward(z);
     }
 }
 

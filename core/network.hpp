@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "layers.hpp"
+#include "thread_pool.hpp"
 #include "zinb_kernel.hpp"
 #include "zinb_loss.hpp"
 
@@ -60,6 +61,11 @@ public:
                                   Eigen::Index* used = nullptr);
     /// Gradients of that loss w.r.t. every parameter into `grads` (overwritten).
     void backward(Eigen::Index b);
+    /// Splits the large products, the head activations and the loss of each batch across the
+    /// pool's threads (nullptr or a 1-thread pool: the calling thread only). Every output element
+    /// is computed by one thread; per-cell losses are summed in cell order, so the loss does not
+    /// depend on the number of threads.
+    void set_pool(ThreadPool* pool);
     /// Replaces the BN running statistics by the exact population statistics of n cells, layer by
     /// layer, each layer seeing the layers below in inference mode. Running averages lag behind
     /// the weights when the learning rate is high; this makes inference and validation use the
@@ -113,9 +119,18 @@ private:
     // Per-gene dispersion: theta, then its capped value and theta-only loss terms (ThetaTerms as
     // arrays, so the loss kernel loads them as vectors) and d theta / d parameter.
     Vec<T> gene_theta_, gene_cap_, gene_scale_, gene_lg_, gene_dg_, gene_log_te_, gene_slope_;
-    Vec<T> element_loss_;  // one cell's per-gene losses, for the guarded loss's second pass
-    kernel::Packed<T> packed_;  // one cell's non-zero entries, for the loss kernel
-    const T* last_x_ = nullptr;  // input of the last forward (G x b), read by backward
+    // Per thread: one cell's per-gene losses (for the guarded loss's second pass) and its
+    // non-zero entries packed for the loss kernel. Per cell of a batch: loss sum, elements used.
+    Mat<T> element_loss_;
+    std::vector<kernel::Packed<T>> packed_;
+    std::vector<double> cell_loss_;
+    std::vector<Eigen::Index> cell_used_;
+    ThreadPool* pool_ = nullptr;
+    Mat<T> recal_a_, recal_b_;  // recalibrate_batchnorm: one layer's outputs for every cell
+    // Runs f(thread, begin, count) over the parts of [0, n) (boundaries multiples of align).
+    template <typename F>
+    void parallel(Eigen::Index n, Eigen::Index align, F&& f);
+    void activate_heads(const T* sf_ptr, Eigen::Index j0, Eigen::Index j1);    const T* last_x_ = nullptr;  // input of the last forward (G x b), read by backward
 };
 
 extern template class Network<float>;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "layers.hpp"
+#include "thread_pool.hpp"
 
 namespace zimpute {
 
@@ -49,7 +50,7 @@ struct OptimizerState {
 /// scalar loop costing as much as the update itself.
 template <typename T>
 double optimizer_step(const OptimizerOptions& o, OptimizerState<T>& s, Eigen::Ref<Vec<T>> params,
-                      Eigen::Ref<Vec<T>> grad, double lr) {
+                      Eigen::Ref<Vec<T>> grad, double lr, ThreadPool* pool = nullptr) {
     if (s.m.size() != params.size()) s.reset(params.size());
     const double norm = static_cast<double>(grad.norm());
     if (!std::isfinite(norm)) return norm;
@@ -70,24 +71,26 @@ double optimizer_step(const OptimizerOptions& o, OptimizerState<T>& s, Eigen::Re
         T* v = s.v.data();
         T* p = params.data();
         const T* g = grad.data();
-        const Eigen::Index n = params.size();
+        parallel_ranges(pool, params.size(), [&](Eigen::Index i0, Eigen::Index i1) {
 #pragma omp simd
-        for (Eigen::Index i = 0; i < n; ++i) {
-            m[i] = b1 * m[i] + (T(1) - b1) * g[i];
-            v[i] = b2 * v[i] + (T(1) - b2) * g[i] * g[i];
-            p[i] -= step * m[i] / (std::sqrt(v[i]) + eps_hat);
-        }
+            for (Eigen::Index i = i0; i < i1; ++i) {
+                m[i] = b1 * m[i] + (T(1) - b1) * g[i];
+                v[i] = b2 * v[i] + (T(1) - b2) * g[i] * g[i];
+                p[i] -= step * m[i] / (std::sqrt(v[i]) + eps_hat);
+            }
+        });
     } else {
         const T rho = T(o.rho), eps = T(o.epsilon), rate = T(lr);
         T* v = s.v.data();
         T* p = params.data();
         const T* g = grad.data();
-        const Eigen::Index n = params.size();
+        parallel_ranges(pool, params.size(), [&](Eigen::Index i0, Eigen::Index i1) {
 #pragma omp simd
-        for (Eigen::Index i = 0; i < n; ++i) {
-            v[i] = rho * v[i] + (T(1) - rho) * g[i] * g[i];
-            p[i] -= rate * g[i] / (std::sqrt(v[i]) + eps);
-        }
+            for (Eigen::Index i = i0; i < i1; ++i) {
+                v[i] = rho * v[i] + (T(1) - rho) * g[i] * g[i];
+                p[i] -= rate * g[i] / (std::sqrt(v[i]) + eps);
+            }
+        });
     }
     return norm;
 }

@@ -31,6 +31,9 @@ struct TrainOptions {
     double reduce_lr_factor = 0.1;     ///< Keras ReduceLROnPlateau default
     double min_delta = 1e-4;           ///< an improvement must beat the best by this much
     int max_recoveries = 8;            ///< divergences tolerated before giving up
+    /// Threads one batch is split across; 0 = this machine's cores, at most 4. A run-time choice:
+    /// not saved in model files, and results match the 1-thread run to float rounding.
+    int threads = 0;
     OptimizerOptions optimizer;
 };
 

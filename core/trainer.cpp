@@ -40,7 +40,14 @@ Model create_model(const CountMatrix& data, const Settings& settings) {
     m.net = std::make_unique<Network<float>>(
         static_cast<Eigen::Index>(m.prep.kept_genes.size()), m.settings.network, settings.seed,
         std::min<Eigen::Index>(settings.train.batch_size + 1, std::max<Eigen::Index>(data.counts.cols(), 2)));
+    use_threads(m, settings.train.threads);
     return m;
+}
+
+void use_threads(Model& model, int threads) {
+    const int n = resolve_threads(threads);
+    if (!model.pool || model.pool->size() != n) model.pool = std::make_shared<ThreadPool>(n);
+    model.net->set_pool(model.pool.get());
 }
 
 Trainer::Trainer(Model& model, const Preprocessed& data)
@@ -135,7 +142,8 @@ bool Trainer::run_batch() {
     if (!std::isfinite(loss)) return false;
     net_.backward(b);
     // A non-finite gradient leaves the weights untouched and is reported as divergence.
-    if (!std::isfinite(optimizer_step<float>(options_.optimizer, opt_state_, net_.params, net_.grads, lr_))) return false;
+    if (!std::isfinite(optimizer_step<float>(options_.optimizer, opt_state_, net_.params, net_.grads, lr_, model_.pool.get())))
+        return false;
     epoch_loss_ += loss * static_cast<double>(b);
     epoch_batches_ += b;
     batch_start_ += static_cast<std::size_t>(b);

@@ -15,6 +15,7 @@
 #include "preprocess.hpp"
 #include "rng.hpp"
 #include "settings.hpp"
+#include "thread_pool.hpp"
 
 namespace zimpute {
 
@@ -24,10 +25,15 @@ struct Model {
     PreprocessParams prep;
     std::vector<std::string> genes;  ///< all gene names of the training file, in order
     std::unique_ptr<Network<float>> net;
+    std::shared_ptr<ThreadPool> pool;  ///< the network's threads (see use_threads)
 };
 
-/// Fits preprocessing on `data` and builds a freshly initialised network (seeded).
+/// Fits preprocessing on `data` and builds a freshly initialised network (seeded), running on
+/// settings.train.threads threads.
 Model create_model(const CountMatrix& data, const Settings& settings);
+
+/// Gives the model's network a pool of `threads` threads (resolve_threads: 0 = the cores).
+void use_threads(Model& model, int threads);
 
 struct EpochReport {
     int epoch = 0;              ///< 1-based

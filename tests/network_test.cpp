@@ -48,8 +48,11 @@ double check_network(const NetworkOptions& opts, LossKind kind) {
         return net.loss_and_head_gradient(b.y.data(), b.lgy1.data(), cells, loss);
     };
     f();
+    // backward assigns every entry (it does not clear grads first): a stale NaN would show.
+    net.grads.setConstant(std::nan(""));
     net.backward(cells);
     const Eigen::VectorXd analytic = net.grads;
+    CHECK(analytic.allFinite());
     const Eigen::VectorXd numeric = test::numeric_gradient(net.params, f, 1e-6);
     return test::relative_error(analytic, numeric);
 }

@@ -128,7 +128,7 @@ function simulate(Z, args) {
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
-  const Z = await loadZimpute();
+  const Z = await loadZimpute({ threads: args.values.threads ?? 0 });
   if (args.command === 'impute') return impute(Z, args);
   if (args.command === 'simulate') return simulate(Z, args);
   throw new UsageError(`unknown command '${args.command ?? ''}' (impute or simulate)`);

@@ -1,0 +1,91 @@
+#include "thread_pool.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+#define ZIMPUTE_NO_THREADS 1
+#endif
+
+namespace zimpute {
+namespace {
+
+// How long a worker keeps spinning for the next region before it sleeps. Regions of one batch
+// follow each other within microseconds; between batches the trainer gathers the next cells
+// (~0.1 ms). Waking a sleeping worker costs tens of microseconds (a futex, or Atomics.notify in
+// the browser), as long as a small region itself.
+constexpr auto kSpin = std::chrono::microseconds(500);
+
+}  // namespace
+
+int max_threads() {
+#if defined(ZIMPUTE_NO_THREADS)
+    return 1;
+#elif defined(ZIMPUTE_WASM_POOL)
+    return ZIMPUTE_WASM_POOL + 1;  // workers started with the module, plus the calling thread
+#else
+    return 64;
+#endif
+}
+
+int resolve_threads(int requested) {
+    int n = requested;
+    if (n <= 0) n = std::min(4, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    return std::max(1, std::min(n, max_threads()));
+}
+
+ThreadPool::ThreadPool(int threads) {
+    const int n = std::max(1, std::min(threads, max_threads()));
+    for (int t = 1; t < n; ++t) workers_.emplace_back([this, t] { work(t); });
+}
+
+ThreadPool::~ThreadPool() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stop_.store(true);
+    }
+    wake_.notify_all();
+    for (auto& w : workers_) w.join();
+}
+
+void ThreadPool::run(const std::function<void(int)>& task) {
+    if (workers_.empty()) {
+        task(0);
+        return;
+    }
+    task_ = &task;
+    pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+    {
+        // Under the mutex, so a worker deciding to sleep cannot miss the new generation.
+        std::lock_guard<std::mutex> lock(mutex_);
+        generation_.fetch_add(1, std::memory_order_release);
+    }
+    if (sleeping_.load(std::memory_order_acquire) > 0) wake_.notify_all();
+    task(0);
+    while (pending_.load(std::memory_order_acquire) != 0) {
+    }
+}
+
+void ThreadPool::work(int t) {
+    unsigned seen = 0;
+    for (;;) {
+        auto spin_start = std::chrono::steady_clock::now();
+        unsigned g = generation_.load(std::memory_order_acquire);
+        for (int i = 0; g == seen && !stop_.load(std::memory_order_relaxed); ++i) {
+            if ((i & 255) == 255 && std::chrono::steady_clock::now() - spin_start > kSpin) {
+                std::unique_lock<std::mutex> lock(mutex_);
+                sleeping_.fetch_add(1, std::memory_order_acq_rel);
+                wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen || stop_.load(); });
+                sleeping_.fetch_sub(1, std::memory_order_acq_rel);
+                spin_start = std::chrono::steady_clock::now();
+            }
+            g = generation_.load(std::memory_order_acquire);
+        }
+        if (stop_.load()) return;
+        seen = g;
+        (*task_)(t);
+        pending_.fetch_sub(1, std::memory_order_acq_rel);
+    }
+}
+
+}  // namespace zimpute
