@@ -162,10 +162,13 @@ void Network<T>::forward(const T* x_ptr, const T* sf_ptr, Eigen::Index b, bool t
         auto a = h.a.leftCols(b);     // o x b
         const VecMap<T> bias = slice(params, l.b, l.out);
         if (k == 0) {
-            // The input layer (G inputs) is most of the encoder's work: cells split across threads.
-            parallel(b, 4, [&](int, Eigen::Index c0, Eigen::Index n) {
-                auto zt = z.middleCols(c0, n);
-                dense_forward<T>(weight(params, l), bias, x.middleCols(c0, n), zt);
+            // The input layer (G inputs) is most of the encoder's work. Its output rows are split
+            // across threads, not its cells: Eigen packs a product's left operand per call, so a
+            // split by cells packed the whole weight matrix on every thread.
+            parallel(l.out, 8, [&](int, Eigen::Index r0, Eigen::Index n) {
+                auto zt = z.middleRows(r0, n);
+                mat_mul<T>(weight(params, l).middleRows(r0, n), x, zt);
+                zt.colwise() += bias.segment(r0, n);
             });
         } else {
             dense_forward<T>(weight(params, l), bias, hidden_[k - 1].a.leftCols(b), z);
@@ -188,29 +191,32 @@ void Network<T>::forward(const T* x_ptr, const T* sf_ptr, Eigen::Index b, bool t
     }
 
     // Heads: pre = W_h a_last + b_h, rows [mu; pi?; theta?] (head_rows x b), then activations;
-    // cells split across threads.
+    // genes split across threads (each thread its genes' rows of every head).
     if (theta_param_ >= 0) {
         // One theta per gene: activate once, not once per cell.
         const bool soft = options_.theta_activation == ThetaActivation::softplus;
         for (Eigen::Index i = 0; i < genes_; ++i) gene_theta_(i) = theta_activation(params(theta_param_ + i), soft);
         out_.block(theta_row_, 0, genes_, b).colwise() = gene_theta_;
     }
-    parallel(b, 4, [&](int, Eigen::Index c0, Eigen::Index n) {
-        auto pre = pre_.block(0, c0, head_rows_, n);
-        dense_forward<T>(weight(params, head_layout_), slice(params, head_layout_.b, head_rows_),
-                         hidden_.back().a.middleCols(c0, n), pre);
-        activate_heads(sf_ptr, c0, c0 + n);
+    const auto a_last = hidden_.back().a.leftCols(b);
+    parallel(genes_, 8, [&](int, Eigen::Index g0, Eigen::Index n) {
+        for (Eigen::Index r0 = g0; r0 < head_rows_; r0 += genes_) {
+            auto pre = pre_.block(r0, 0, n, b);
+            mat_mul<T>(weight(params, head_layout_).middleRows(r0, n), a_last, pre);
+            pre.colwise() += slice(params, head_layout_.b, head_rows_).segment(r0, n);
+        }
+        activate_heads(sf_ptr, b, g0, g0 + n);
     });
 }
 
 template <typename T>
-void Network<T>::activate_heads(const T* sf_ptr, Eigen::Index j0, Eigen::Index j1) {
+void Network<T>::activate_heads(const T* sf_ptr, Eigen::Index b, Eigen::Index g0, Eigen::Index g1) {
     const T mu_lo = T(kMuMin), mu_hi = T(kMuMax);
-    for (Eigen::Index j = j0; j < j1; ++j) {
+    for (Eigen::Index j = 0; j < b; ++j) {
         const T s = options_.size_factor_mean ? sf_ptr[j] : T(1);
         const T* pm = &pre_(0, j);
         T* om = &out_(0, j);
-        for (Eigen::Index i = 0; i < genes_; ++i) {
+        for (Eigen::Index i = g0; i < g1; ++i) {
             const T e = fast_exp(pm[i]);
             om[i] = s * (e < mu_lo ? mu_lo : (e > mu_hi ? mu_hi : e));
         }
@@ -218,14 +224,14 @@ void Network<T>::activate_heads(const T* sf_ptr, Eigen::Index j0, Eigen::Index j
             const T* pt = &pre_(theta_row_, j);
             T* ot = &out_(theta_row_, j);
             if (options_.theta_activation == ThetaActivation::softplus)
-                for (Eigen::Index i = 0; i < genes_; ++i) ot[i] = theta_activation(pt[i], true);
+                for (Eigen::Index i = g0; i < g1; ++i) ot[i] = theta_activation(pt[i], true);
             else
-                for (Eigen::Index i = 0; i < genes_; ++i) ot[i] = theta_activation(pt[i], false);
+                for (Eigen::Index i = g0; i < g1; ++i) ot[i] = theta_activation(pt[i], false);
         }
         if (options_.zero_inflated) {
             const T* pp = &pre_(pi_row_, j);
             T* op = &out_(pi_row_, j);
-            for (Eigen::Index i = 0; i < genes_; ++i) op[i] = T(1) / (T(1) + fast_exp(-pp[i]));
+            for (Eigen::Index i = g0; i < g1; ++i) op[i] = T(1) / (T(1) + fast_exp(-pp[i]));
         }
     }
 }
@@ -283,7 +289,7 @@ void Network<T>::backward(Eigen::Index b) {
     // clearing it was a 1 MB write per batch in an epoch bound by memory traffic. The
     // whole-network gradient checks would see any entry left stale.
     // Head: d pre (head_rows x b) -> dW_h = d pre a_last^T, db_h, d a_last = W_h^T d pre.
-    // One parallel region: dW_h and db_h split by rows (genes), d a_last by columns (cells).
+    // One parallel region: dW_h and db_h split by rows (genes), d a_last by its rows (units).
     const auto dpre = dpre_.block(0, 0, head_rows_, b);
     const auto a_last = hidden_.back().a.leftCols(b);
     Mat<T>* dcur = &da_;
@@ -298,10 +304,11 @@ void Network<T>::backward(Eigen::Index b) {
             mat_mul_nt<T>(dpre.middleRows(rows.first, n), a_last, dW);
             slice(grads, head_layout_.b, head_rows_).segment(rows.first, n) = dpre.middleRows(rows.first, n).rowwise().sum();
         }
-        const auto cols = split_range(b, parts, t, 4);
-        if (cols.first < cols.second) {
-            auto d = d_last.middleCols(cols.first, cols.second - cols.first);
-            mat_mul_tn<T>(weight(params, head_layout_), dpre.middleCols(cols.first, cols.second - cols.first), d);
+        const auto out = split_range(last_w, parts, t, 8);
+        if (out.first < out.second) {
+            const Eigen::Index n = out.second - out.first;
+            auto d = d_last.middleRows(out.first, n);
+            mat_mul_tn<T>(weight(params, head_layout_).middleCols(out.first, n), dpre, d);
         }
     };
     if (pool_ && pool_->size() > 1) pool_->run([&](int t) { head_part(t, pool_->size()); });
@@ -354,9 +361,10 @@ void Network<T>::recalibrate_batchnorm(Eigen::Index n, const std::function<const
             for (Eigen::Index start = 0; start < n; start += max_batch_) {
                 const Eigen::Index b = std::min(max_batch_, n - start);
                 const ConstMatMap<T> x(chunk(start, b), genes_, b);
-                parallel(b, 4, [&](int, Eigen::Index c0, Eigen::Index m) {
-                    auto z = next->middleCols(start + c0, m);
-                    dense_forward<T>(weight(params, l), bias, x.middleCols(c0, m), z);
+                parallel(l.out, 8, [&](int, Eigen::Index r0, Eigen::Index m) {
+                    auto z = next->block(r0, start, m, b);
+                    mat_mul<T>(weight(params, l).middleRows(r0, m), x, z);
+                    z.colwise() += bias.segment(r0, m);
                 });
             }
         } else {

@@ -130,7 +130,7 @@ private:
     // Runs f(thread, begin, count) over the parts of [0, n) (boundaries multiples of align).
     template <typename F>
     void parallel(Eigen::Index n, Eigen::Index align, F&& f);
-    void activate_heads(const T* sf_ptr, Eigen::Index j0, Eigen::Index j1);    const T* last_x_ = nullptr;  // input of the last forward (G x b), read by backward
+    void activate_heads(const T* sf_ptr, Eigen::Index b, Eigen::Index g0, Eigen::Index g1);    const T* last_x_ = nullptr;  // input of the last forward (G x b), read by backward
 };
 
 extern template class Network<float>;

@@ -63,6 +63,9 @@ void Session::set_truth(Eigen::MatrixXf aligned) {
 void Session::load_model(std::string_view bytes, const std::string& source) {
     if (!data_) throw std::logic_error("load the data before the model");
     Model m = zimpute::load_model(bytes, source, &model_genes_named_);
+    // Threads are this session's choice, not the file's.
+    m.settings.train.threads = settings_.train.threads;
+    use_threads(m, m.settings.train.threads);
     gene_map_ = match_model_genes(m, model_genes_named_, *data_);
     trainer_.reset();
     prepared_ = std::make_unique<Preprocessed>(apply_preprocess(m.prep, data_->counts, &gene_map_));

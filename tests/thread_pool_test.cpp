@@ -1,0 +1,79 @@
+// The fork-join pool, and the network split across it: a batch on 1, 2 or 3 threads gives the
+// same loss and (to float rounding of differently blocked products) the same gradients.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <set>
+
+#include "network.hpp"
+#include "rng.hpp"
+#include "test_util.hpp"
+#include "thread_pool.hpp"
+
+using namespace zimpute;
+
+TEST_CASE("split_range covers [0, n) in order, aligned, without overlap") {
+    for (Eigen::Index n : {0, 1, 7, 8, 33, 1000, 1001})
+        for (int parts : {1, 2, 3, 4})
+            for (Eigen::Index align : {1, 4, 8}) {
+                Eigen::Index next = 0;
+                for (int t = 0; t < parts; ++t) {
+                    const auto r = split_range(n, parts, t, align);
+                    CHECK(r.first == next);
+                    CHECK(r.second >= r.first);
+                    if (r.second < n) CHECK(r.second % align == 0);
+                    next = r.second;
+                }
+                CHECK(next == n);
+            }
+}
+
+TEST_CASE("run calls every part once per region, region after region, and returns after all") {
+    ThreadPool pool(3);
+    REQUIRE(pool.size() == 3);
+    std::atomic<int> calls{0};
+    std::vector<int> seen(3, 0);
+    for (int region = 0; region < 2000; ++region) {
+        pool.run([&](int t) {
+            ++seen[static_cast<std::size_t>(t)];
+            calls.fetch_add(1);
+        });
+        REQUIRE(calls.load() == 3 * (region + 1));  // joined: no part still running
+    }
+    CHECK(seen == std::vector<int>{2000, 2000, 2000});
+    CHECK(ThreadPool(1).size() == 1);
+    CHECK(resolve_threads(1) == 1);
+    CHECK(resolve_threads(0) >= 1);
+}
+
+TEST_CASE("a batch split across threads: same loss, same gradients to float rounding") {
+    NetworkOptions o;
+    const int genes = 300, cells = 33;
+    Rng rng(7);
+    Eigen::MatrixXf x(genes, cells), y(genes, cells), lg(genes, cells);
+    Eigen::VectorXf sf(cells);
+    for (int j = 0; j < cells; ++j) {
+        sf(j) = static_cast<float>(0.5 + rng.uniform());
+        for (int i = 0; i < genes; ++i) {
+            y(i, j) = rng.uniform() < 0.6 ? 0.0f : static_cast<float>(rng.poisson(4.0));
+            lg(i, j) = std::lgamma(y(i, j) + 1.0f);
+            x(i, j) = static_cast<float>(rng.normal());
+        }
+    }
+    Network<float> serial(genes, o, 3, cells);
+    serial.forward(x.data(), sf.data(), cells, true);
+    const double loss1 = serial.loss_and_head_gradient(y.data(), lg.data(), cells, LossOptions{});
+    serial.backward(cells);
+    for (int threads : {2, 3}) {
+        CAPTURE(threads);
+        ThreadPool pool(threads);
+        Network<float> net(genes, o, 3, cells);
+        net.set_pool(&pool);
+        net.forward(x.data(), sf.data(), cells, true);
+        CHECK((net.mu(cells) - serial.mu(cells)).norm() / serial.mu(cells).norm() < 1e-5);
+        const double loss = net.loss_and_head_gradient(y.data(), lg.data(), cells, LossOptions{});
+        CHECK(loss == doctest::Approx(loss1).epsilon(1e-6));
+        net.backward(cells);
+        CHECK(test::relative_error(net.grads.cast<double>(), serial.grads.cast<double>()) < 1e-5);
+    }
+}
