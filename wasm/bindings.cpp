@@ -374,5 +374,7 @@ EMSCRIPTEN_BINDINGS(zimpute) {
         .function("metrics", &JsExperiment::metrics)
         .function("plots", &JsExperiment::plots);
     emscripten::function("optionDocs", &option_docs_js);
+    // Threads a session can use with option threads = 0 (this machine's cores, within the pool).
+    emscripten::function("maxThreads", +[] { return resolve_threads(0); });
     emscripten::function("simulate", &simulate_js);
 }

@@ -2,6 +2,19 @@
 'use strict';
 
 const $ = (id) => document.getElementById(id);
+
+// Threads need a cross-origin-isolated page. A server that sends COOP/COEP headers (web/
+// dev-server.mjs) gives that directly; on a static host that cannot, coi-sw.js adds the headers
+// and the page reloads once. Where neither works (file://, no service workers) the single-thread
+// engine runs; the page says which (#engine).
+if (!window.crossOriginIsolated && window.isSecureContext && 'serviceWorker' in navigator &&
+    !sessionStorage.getItem('zimpute-coi-reload')) {
+  navigator.serviceWorker.register('coi-sw.js').then(() => navigator.serviceWorker.ready).then(() => {
+    sessionStorage.setItem('zimpute-coi-reload', '1');  // once: never a reload loop
+    window.location.reload();
+  }).catch(() => {});
+}
+
 const worker = new Worker('worker.js');
 const pending = new Map();  // request id -> {resolve, reject, onEvent}
 let nextId = 1;
@@ -388,6 +401,9 @@ zone.ondrop = async (e) => {
   try {
     const ready = await request('init');
     optionDocs = ready.optionDocs;
+    $('engine').textContent = ready.threads > 1
+      ? `Engine: WebAssembly with up to ${ready.threads} threads (setting "threads", 0 = all of this computer's cores, at most 4).`
+      : 'Engine: WebAssembly, 1 thread (threads need a cross-origin-isolated page: serve it with web/dev-server.mjs, or over https so its service worker can enable them).';
     buildSettings(optionDocs);
     fillSettings(Object.fromEntries(optionDocs.map((d) => [d.key, d.default])));
     drawLoss([]);

@@ -1,7 +1,8 @@
 // zimpute worker: owns the WebAssembly session so the page never blocks.
 //
 // Requests (page -> worker), each {id, type, ...}:
-//   init                                  -> ready {optionDocs}
+//   init                                  -> ready {optionDocs, threads}: threads is the most a
+//                                            batch can use (1 without the threads build)
 //   simulate {options}                    -> simulated {data, truth}            (ArrayBuffers)
 //   run {data, truth?, model?, options, orientation: auto|genes|cells}
 //       data/truth/model are {name, bytes: ArrayBuffer}; data may instead be {name, trio: {mtx,
@@ -16,7 +17,18 @@
 /* global importScripts, createZimpute */
 'use strict';
 
-importScripts('zimpute.js');
+// The threads build (zimpute-mt.js, Emscripten pthreads) needs SharedArrayBuffer, which browsers
+// give only to cross-origin-isolated pages (COOP/COEP headers from the server, or coi-sw.js on a
+// static host); anywhere else, or if it fails to load, the single-thread build runs.
+let THREADS = self.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function';
+if (THREADS) {
+  try {
+    importScripts('zimpute-mt.js');
+  } catch (e) {
+    THREADS = false;
+  }
+}
+if (!THREADS) importScripts('zimpute.js');
 
 const SLICE_MS = 100;  // training time between two progress messages (and cancel checks)
 let modulePromise = null;
@@ -25,7 +37,10 @@ let cancelRequested = false;
 let busy = false;  // one job at a time: a second run would delete the session in use
 
 function zimpute() {
-  if (!modulePromise) modulePromise = createZimpute();
+  // The pthread workers load the module's script again: tell it where it is (in a worker,
+  // Emscripten 3.1.6 cannot find out by itself).
+  if (!modulePromise)
+    modulePromise = createZimpute(THREADS ? { mainScriptUrlOrBlob: new URL('zimpute-mt.js', self.location.href).href } : {});
   return modulePromise;
 }
 
@@ -123,7 +138,7 @@ self.onmessage = async (event) => {
     switch (msg.type) {
       case 'init': {
         const Z = await zimpute();
-        reply(id, 'ready', { optionDocs: Z.optionDocs() });
+        reply(id, 'ready', { optionDocs: Z.optionDocs(), threads: THREADS ? Z.maxThreads() : 1 });
         break;
       }
       case 'simulate': {

@@ -216,6 +216,41 @@ test('Simulate then Run experiment: the comparison table, best row, plots, expor
   await page.close();
 });
 
+test('served with COOP/COEP the page is cross-origin isolated and trains with the threads build', async () => {
+  const { page, errors } = await openPage();
+  assert.equal(await page.evaluate(() => window.crossOriginIsolated), true);
+  const engine = await page.$eval('#engine', (e) => e.textContent);
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  if (cores > 1) assert.match(engine, /up to \d threads/);
+  // Training with two threads ends with results, as with one (the other tests use the default).
+  await page.click('#example');
+  await page.waitForFunction(() => /example_data\.csv/.test(document.getElementById('files-status').textContent));
+  await page.fill('#opt-epochs', '3');
+  await page.fill('#opt-threads', '2');
+  await page.click('#train');
+  await page.waitForSelector('#metrics-table', { timeout: 60000 });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('on a static host without COOP/COEP, the service worker isolates the page after one reload', async () => {
+  const plain = await startServer(0, { isolation: false });
+  const url = `http://127.0.0.1:${plain.address().port}/`;
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(url);
+    // coi-sw.js registers, the page reloads itself once and comes back isolated.
+    await page.waitForFunction(() => window.crossOriginIsolated === true, null, { timeout: 20000 });
+    await page.waitForFunction(() => /Engine: WebAssembly/.test(document.getElementById('engine').textContent), null, { timeout: 20000 });
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    if (cores > 1) assert.match(await page.$eval('#engine', (e) => e.textContent), /up to \d threads/);
+  } finally {
+    await context.close();
+    plain.close();
+  }
+});
+
 test('the page requested nothing outside its own origin', () => {
   assert.deepEqual(foreignRequests, []);
 });
