@@ -60,6 +60,32 @@ test('the wasm build gives the native build\'s results on a small fixed input', 
   }
 });
 
+test('the single-thread build and the threads build (2 threads) agree; both report errors', async () => {
+  const single = await loadZimpute({ threads: 1 });
+  assert.equal(single.threadsBuild, false);
+  assert.equal(Z.threadsBuild, true, 'Node has SharedArrayBuffer: the default is the threads build');
+  const data = path.join(tmp, 'st.csv');
+  execFileSync(NATIVE, ['simulate', '--out', data, '--genes', '80', '--cells', '90', '--seed', '4']);
+  const results = [];
+  for (const [M, threads] of [[single, 1], [Z, 2]]) {
+    const s = new M.Session({ epochs: 3, threads });
+    try {
+      s.loadData(fs.readFileSync(data), 'st.csv', false);
+      s.startTraining();
+      let status;
+      do { status = s.step(1000); } while (!status.done);
+      s.impute();
+      results.push(parseCsv(new TextDecoder().decode(s.output('result'))).rows.flat());
+      assert.throws(() => s.loadData(new TextEncoder().encode('a,b\n1,-1\n'), 'x.csv', false), /x.csv: line 2, column 2/);
+    } finally {
+      s.delete();
+    }
+  }
+  let diff = 0, norm = 0;
+  results[0].forEach((v, k) => { diff += (v - results[1][k]) ** 2; norm += v * v; });
+  assert.ok(Math.sqrt(diff / norm) < 1e-3, `relative difference ${Math.sqrt(diff / norm)}`);
+});
+
 test('C++ errors reach JavaScript as Error with the core\'s message', () => {
   assert.throws(() => new Z.Session({ epoch: 3 }), (e) => e instanceof Error && /unknown option 'epoch'/.test(e.message));
   assert.throws(() => new Z.Session({ rule: 'best' }), /rule must be seed, mean or posterior, not 'best'/);
