@@ -321,8 +321,14 @@ CountMatrix read_counts(std::string_view text, const ReadOptions& options) {
     const Eigen::Index rows = static_cast<Eigen::Index>(n_rows), cols = static_cast<Eigen::Index>(keep.size());
     if (!m.cells_in_rows) {
         m.counts.resize(rows, cols);
-        for (Eigen::Index j = 0; j < cols; ++j)
-            for (Eigen::Index i = 0; i < rows; ++i) m.counts(i, j) = values[i * n_cols + keep[j]];
+        // A transpose in blocks of rows: column by column over the whole file read one float
+        // per cache line and was most of the parse time.
+        constexpr Eigen::Index kBlock = 16;
+        for (Eigen::Index i0 = 0; i0 < rows; i0 += kBlock) {
+            const Eigen::Index i1 = std::min(rows, i0 + kBlock);
+            for (Eigen::Index j = 0; j < cols; ++j)
+                for (Eigen::Index i = i0; i < i1; ++i) m.counts(i, j) = values[static_cast<std::size_t>(i) * n_cols + keep[static_cast<std::size_t>(j)]];
+        }
         m.genes = std::move(row_names);
         m.cells = std::move(kept_names);
     } else {
