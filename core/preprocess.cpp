@@ -1,5 +1,7 @@
 #include "preprocess.hpp"
 
+#include "fast_math.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -141,6 +143,7 @@ Preprocessed apply_preprocess(const PreprocessParams& p, const Eigen::MatrixXf& 
 
     Preprocessed out;
     out.genes = static_cast<Eigen::Index>(data_rows.size());
+    out.log1p = p.options.log1p;
     // First pass: kept cells, their size factors and the number of non-zeros, so the storage is
     // allocated once at its exact size.
     std::vector<float> col, sf;
@@ -160,7 +163,6 @@ Preprocessed apply_preprocess(const PreprocessParams& p, const Eigen::MatrixXf& 
     out.start.reserve(out.kept_cells.size() + 1);
     out.gene.reserve(nnz);
     out.count.reserve(nnz);
-    out.value.reserve(nnz);
     out.start.push_back(0);
     for (std::size_t k = 0; k < out.kept_cells.size(); ++k) {
         gather_rows(counts, out.kept_cells[k], data_rows, col);
@@ -169,7 +171,6 @@ Preprocessed apply_preprocess(const PreprocessParams& p, const Eigen::MatrixXf& 
             if (col[i] != 0.0f) {
                 out.gene.push_back(static_cast<std::int32_t>(i));
                 out.count.push_back(col[i]);
-                out.value.push_back(transform(col[i], inv, p.options.log1p));
             }
         out.start.push_back(static_cast<Eigen::Index>(out.gene.size()));
     }
@@ -187,10 +188,26 @@ Preprocessed apply_preprocess(const PreprocessParams& p, const Eigen::MatrixXf& 
 
 void Preprocessed::input_column(Eigen::Index j, float* out) const {
     std::copy(input_zero.data(), input_zero.data() + genes, out);
-    for (Eigen::Index k = start[static_cast<std::size_t>(j)]; k < start[static_cast<std::size_t>(j) + 1]; ++k) {
-        const auto i = gene[static_cast<std::size_t>(k)];
-        out[i] += value[static_cast<std::size_t>(k)] * input_gain(i);
+    const auto s = static_cast<std::size_t>(start[static_cast<std::size_t>(j)]);
+    const auto n = static_cast<std::size_t>(start[static_cast<std::size_t>(j) + 1]) - s;
+    // The transform is computed per batch instead of stored (4 bytes less per non-zero), as a
+    // contiguous vectorizable pass; log1p(x) = log(w) x / (w - 1), w = 1 + x, keeps log1p's
+    // accuracy for small x with the vectorizable fast_log.
+    if (scratch_.size() < n) scratch_.resize(static_cast<std::size_t>(genes));
+    const float inv = 1.0f / size_factors(j);
+    const float* c = count.data() + s;
+    float* v = scratch_.data();
+    if (log1p) {
+#pragma omp simd
+        for (std::size_t k = 0; k < n; ++k) {
+            const float x = c[k] * inv, w = 1.0f + x;
+            v[k] = w == 1.0f ? x : fast_log(w) * x / (w - 1.0f);
+        }
+    } else {
+        for (std::size_t k = 0; k < n; ++k) v[k] = c[k] * inv;
     }
+    const std::int32_t* g = gene.data() + s;
+    for (std::size_t k = 0; k < n; ++k) out[g[k]] += v[k] * input_gain(g[k]);
 }
 
 void Preprocessed::counts_column(Eigen::Index j, float* out) const {

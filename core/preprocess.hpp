@@ -38,10 +38,10 @@ struct PreprocessParams {
 };
 
 /// A matrix ready for the network: only kept genes and non-empty cells, stored by column with
-/// only the non-zero counts (scRNA-seq matrices are mostly zeros). Per non-zero it keeps the gene,
-/// the count and the count's normalized value, 12 bytes, where dense count, input and
-/// lgamma(count + 1) matrices took 12 bytes per entry. The network input of a cell is rebuilt per
-/// batch: input_zero[g] for a zero, value * input_gain[g] + input_zero[g] otherwise.
+/// only the non-zero counts (scRNA-seq matrices are mostly zeros): 8 bytes per non-zero (gene and
+/// count), where dense count, input and lgamma(count + 1) matrices took 12 bytes per entry. The
+/// network input of a cell is rebuilt per batch: input_zero[g] for a zero, and
+/// log1p(count / size factor) * input_gain[g] + input_zero[g] otherwise.
 struct Preprocessed {
     std::vector<Eigen::Index> kept_cells;  ///< column indices into the original matrix
     Eigen::VectorXf size_factors;          ///< per kept cell
@@ -49,19 +49,22 @@ struct Preprocessed {
     std::vector<Eigen::Index> start;       ///< kept cell j's non-zeros are [start[j], start[j + 1])
     std::vector<std::int32_t> gene;        ///< kept-gene index of each non-zero, ascending per cell
     std::vector<float> count;              ///< its raw count (the loss target)
-    std::vector<float> value;              ///< log1p(count / size factor), or count / size factor
+    bool log1p = true;                     ///< input from log1p(count / size factor), else the ratio
     Eigen::VectorXf input_zero, input_gain;  ///< per kept gene: the input of a zero count; 1 / scale
 
     Eigen::Index n_genes() const { return genes; }
     Eigen::Index n_cells() const { return static_cast<Eigen::Index>(kept_cells.size()); }
     Eigen::Index nnz() const { return static_cast<Eigen::Index>(count.size()); }
-    /// Writes kept cell j's network input (n_genes() floats).
+    /// Writes kept cell j's network input (n_genes() floats). Not thread-safe (scratch below).
     void input_column(Eigen::Index j, float* out) const;
     /// Writes kept cell j's counts (n_genes() floats).
     void counts_column(Eigen::Index j, float* out) const;
     /// Dense kept genes x kept cells matrices (tests and small data).
     Eigen::MatrixXf dense_input() const;
     Eigen::MatrixXf dense_counts() const;
+
+private:
+    mutable std::vector<float> scratch_;  // one cell's transformed non-zeros (input_column)
 };
 
 /// Fits parameters on a genes x cells count matrix, streaming over its columns (no copy of the
