@@ -95,7 +95,7 @@ Network<T>::Network(Eigen::Index n_genes, NetworkOptions options, std::uint64_t 
     }
     Eigen::Index widest = 0;
     for (int w : options_.hidden) widest = std::max<Eigen::Index>(widest, w);
-    set_pool(nullptr);
+    set_pool(nullptr, 1);
     cell_loss_.resize(static_cast<std::size_t>(max_batch));
     cell_used_.resize(static_cast<std::size_t>(max_batch));
     for (Vec<T>* v : {&gene_theta_, &gene_cap_, &gene_scale_, &gene_lg_, &gene_dg_, &gene_log_te_, &gene_slope_})
@@ -126,9 +126,10 @@ ZIMPUTE_ALWAYS_INLINE T theta_activation(T p, bool soft) {
 }
 
 template <typename T>
-void Network<T>::set_pool(ThreadPool* pool) {
+void Network<T>::set_pool(ThreadPool* pool, int threads) {
     pool_ = pool;
-    const int threads = pool ? pool->size() : 1;
+    threads = pool ? std::max(1, std::min(threads, pool->size())) : 1;
+    threads_ = threads;
     element_loss_ = Mat<T>::Zero(genes_, threads);
     packed_.resize(static_cast<std::size_t>(threads));
     for (auto& p : packed_) p.resize(genes_);
@@ -137,15 +138,15 @@ void Network<T>::set_pool(ThreadPool* pool) {
 template <typename T>
 template <typename F>
 void Network<T>::parallel(Eigen::Index n, Eigen::Index align, F&& f) {
-    if (!pool_ || pool_->size() == 1 || n < 2 * align) {
+    if (!pool_ || threads_ == 1 || n < 2 * align) {
         f(0, Eigen::Index(0), n);
         return;
     }
-    const int parts = pool_->size();
+    const int parts = threads_;
     pool_->run([&](int t) {
         const auto r = split_range(n, parts, t, align);
         if (r.first < r.second) f(t, r.first, r.second - r.first);
-    });
+    }, parts);
 }
 
 template <typename T>
@@ -311,7 +312,7 @@ void Network<T>::backward(Eigen::Index b) {
             mat_mul_tn<T>(weight(params, head_layout_).middleCols(out.first, n), dpre, d);
         }
     };
-    if (pool_ && pool_->size() > 1) pool_->run([&](int t) { head_part(t, pool_->size()); });
+    if (pool_ && threads_ > 1) pool_->run([&](int t) { head_part(t, threads_); }, threads_);
     else head_part(0, 1);
     if (theta_param_ >= 0) grads.segment(theta_param_, genes_) = dpre_.block(theta_row_, 0, genes_, b).rowwise().sum();
 

@@ -61,11 +61,11 @@ public:
                                   Eigen::Index* used = nullptr);
     /// Gradients of that loss w.r.t. every parameter into `grads` (overwritten).
     void backward(Eigen::Index b);
-    /// Splits the large products, the head activations and the loss of each batch across the
-    /// pool's threads (nullptr or a 1-thread pool: the calling thread only). Every output element
+    /// Splits the large products, the head activations and the loss of each batch across
+    /// `threads` of the pool's threads (nullptr or 1: the calling thread only). Every output element
     /// is computed by one thread; per-cell losses are summed in cell order, so the loss does not
     /// depend on the number of threads.
-    void set_pool(ThreadPool* pool);
+    void set_pool(ThreadPool* pool, int threads);
     /// Replaces the BN running statistics by the exact population statistics of n cells, layer by
     /// layer, each layer seeing the layers below in inference mode. Running averages lag behind
     /// the weights when the learning rate is high; this makes inference and validation use the
@@ -126,6 +126,7 @@ private:
     std::vector<double> cell_loss_;
     std::vector<Eigen::Index> cell_used_;
     ThreadPool* pool_ = nullptr;
+    int threads_ = 1;  // parts a batch is split into (<= pool_->size())
     Mat<T> recal_a_, recal_b_;  // recalibrate_batchnorm: one layer's outputs for every cell
     // Runs f(thread, begin, count) over the parts of [0, n) (boundaries multiples of align).
     template <typename F>

@@ -50,7 +50,7 @@ struct OptimizerState {
 /// scalar loop costing as much as the update itself.
 template <typename T>
 double optimizer_step(const OptimizerOptions& o, OptimizerState<T>& s, Eigen::Ref<Vec<T>> params,
-                      Eigen::Ref<Vec<T>> grad, double lr, ThreadPool* pool = nullptr) {
+                      Eigen::Ref<Vec<T>> grad, double lr, ThreadPool* pool = nullptr, int threads = 1) {
     if (s.m.size() != params.size()) s.reset(params.size());
     const double norm = static_cast<double>(grad.norm());
     if (!std::isfinite(norm)) return norm;
@@ -71,7 +71,7 @@ double optimizer_step(const OptimizerOptions& o, OptimizerState<T>& s, Eigen::Re
         T* v = s.v.data();
         T* p = params.data();
         const T* g = grad.data();
-        parallel_ranges(pool, params.size(), [&](Eigen::Index i0, Eigen::Index i1) {
+        parallel_ranges(pool, threads, params.size(), [&](Eigen::Index i0, Eigen::Index i1) {
 #pragma omp simd
             for (Eigen::Index i = i0; i < i1; ++i) {
                 m[i] = b1 * m[i] + (T(1) - b1) * g[i];
@@ -84,7 +84,7 @@ double optimizer_step(const OptimizerOptions& o, OptimizerState<T>& s, Eigen::Re
         T* v = s.v.data();
         T* p = params.data();
         const T* g = grad.data();
-        parallel_ranges(pool, params.size(), [&](Eigen::Index i0, Eigen::Index i1) {
+        parallel_ranges(pool, threads, params.size(), [&](Eigen::Index i0, Eigen::Index i1) {
 #pragma omp simd
             for (Eigen::Index i = i0; i < i1; ++i) {
                 v[i] = rho * v[i] + (T(1) - rho) * g[i] * g[i];

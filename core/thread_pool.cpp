@@ -34,9 +34,18 @@ int resolve_threads(int requested) {
     return std::max(1, std::min(n, max_threads()));
 }
 
-ThreadPool::ThreadPool(int threads) {
+ThreadPool::ThreadPool(int threads) { ensure(threads); }
+
+void ThreadPool::ensure(int threads) {
     const int n = std::max(1, std::min(threads, max_threads()));
-    for (int t = 1; t < n; ++t) workers_.emplace_back([this, t] { work(t); });
+    const unsigned now = generation_.load();
+    for (int t = size(); t < n; ++t) workers_.emplace_back([this, t, now] { work(t, now); });
+}
+
+ThreadPool& shared_pool(int threads) {
+    static ThreadPool pool(1);
+    pool.ensure(threads);
+    return pool;
 }
 
 ThreadPool::~ThreadPool() {
@@ -48,13 +57,15 @@ ThreadPool::~ThreadPool() {
     for (auto& w : workers_) w.join();
 }
 
-void ThreadPool::run(const std::function<void(int)>& task) {
-    if (workers_.empty()) {
+void ThreadPool::run(const std::function<void(int)>& task, int parts) {
+    parts = parts <= 0 ? size() : std::min(parts, size());
+    if (parts == 1) {
         task(0);
         return;
     }
     task_ = &task;
-    pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+    parts_ = parts;
+    pending_.store(parts - 1, std::memory_order_relaxed);
     {
         // Under the mutex, so a worker deciding to sleep cannot miss the new generation.
         std::lock_guard<std::mutex> lock(mutex_);
@@ -66,8 +77,7 @@ void ThreadPool::run(const std::function<void(int)>& task) {
     }
 }
 
-void ThreadPool::work(int t) {
-    unsigned seen = 0;
+void ThreadPool::work(int t, unsigned seen) {
     for (;;) {
         auto spin_start = std::chrono::steady_clock::now();
         unsigned g = generation_.load(std::memory_order_acquire);
@@ -83,6 +93,7 @@ void ThreadPool::work(int t) {
         }
         if (stop_.load()) return;
         seen = g;
+        if (t >= parts_) continue;  // this region uses fewer threads than the pool has
         (*task_)(t);
         pending_.fetch_sub(1, std::memory_order_acq_rel);
     }

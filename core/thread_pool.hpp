@@ -37,15 +37,20 @@ public:
 
     int size() const { return static_cast<int>(workers_.size()) + 1; }
 
-    /// Calls task(t) for t = 0 .. size() - 1, t = 0 on the calling thread; returns when every
-    /// call has returned. Tasks must not throw (they are arithmetic on preallocated buffers).
-    void run(const std::function<void(int)>& task);
+    /// Calls task(t) for t = 0 .. parts - 1 (parts <= size(); all threads by default), t = 0 on
+    /// the calling thread; returns when every call has returned. Tasks must not throw (they are
+    /// arithmetic on preallocated buffers). One calling thread at a time.
+    void run(const std::function<void(int)>& task, int parts = 0);
+
+    /// Adds workers until size() >= threads (within max_threads()); call between runs.
+    void ensure(int threads);
 
 private:
-    void work(int t);
+    void work(int t, unsigned seen);
 
     std::vector<std::thread> workers_;
     const std::function<void(int)>* task_ = nullptr;
+    int parts_ = 1;
     std::atomic<unsigned> generation_{0};
     std::atomic<int> pending_{0};
     std::atomic<int> sleeping_{0};
@@ -53,6 +58,12 @@ private:
     std::mutex mutex_;
     std::condition_variable wake_;
 };
+
+/// The process's one pool, grown to at least `threads` threads, never shrunk. Every model uses it
+/// (with as many threads as it asks for), so models alive at the same time never need more
+/// workers than exist: the wasm build's pthread workers are a fixed set started with the module,
+/// and a thread beyond them would wait for an event loop the blocked caller never returns to.
+ThreadPool& shared_pool(int threads);
 
 /// Part `t` of `parts` of [0, n): contiguous ranges differing in length by at most `align`, with
 /// every boundary a multiple of `align` (so SIMD blocks are not cut).
@@ -66,16 +77,15 @@ inline std::pair<Eigen::Index, Eigen::Index> split_range(Eigen::Index n, int par
 /// Runs f(begin, end) over the parts of [0, n) on the pool's threads (inline without a pool or
 /// when n is too small to be worth splitting).
 template <typename F>
-void parallel_ranges(ThreadPool* pool, Eigen::Index n, F&& f, Eigen::Index align = 16) {
-    if (!pool || pool->size() == 1 || n < 2 * align) {
+void parallel_ranges(ThreadPool* pool, int parts, Eigen::Index n, F&& f, Eigen::Index align = 16) {
+    if (!pool || parts <= 1 || n < 2 * align) {
         f(Eigen::Index(0), n);
         return;
     }
-    const int parts = pool->size();
     pool->run([&](int t) {
         const auto r = split_range(n, parts, t, align);
         if (r.first < r.second) f(r.first, r.second);
-    });
+    }, parts);
 }
 
 }  // namespace zimpute

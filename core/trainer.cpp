@@ -45,9 +45,9 @@ Model create_model(const CountMatrix& data, const Settings& settings) {
 }
 
 void use_threads(Model& model, int threads) {
-    const int n = resolve_threads(threads);
-    if (!model.pool || model.pool->size() != n) model.pool = std::make_shared<ThreadPool>(n);
-    model.net->set_pool(model.pool.get());
+    model.threads = resolve_threads(threads);
+    model.pool = model.threads > 1 ? &shared_pool(model.threads) : nullptr;
+    model.net->set_pool(model.pool, model.threads);
 }
 
 Trainer::Trainer(Model& model, const Preprocessed& data)
@@ -142,7 +142,7 @@ bool Trainer::run_batch() {
     if (!std::isfinite(loss)) return false;
     net_.backward(b);
     // A non-finite gradient leaves the weights untouched and is reported as divergence.
-    if (!std::isfinite(optimizer_step<float>(options_.optimizer, opt_state_, net_.params, net_.grads, lr_, model_.pool.get())))
+    if (!std::isfinite(optimizer_step<float>(options_.optimizer, opt_state_, net_.params, net_.grads, lr_, model_.pool, model_.threads)))
         return false;
     epoch_loss_ += loss * static_cast<double>(b);
     epoch_batches_ += b;

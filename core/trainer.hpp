@@ -25,14 +25,16 @@ struct Model {
     PreprocessParams prep;
     std::vector<std::string> genes;  ///< all gene names of the training file, in order
     std::unique_ptr<Network<float>> net;
-    std::shared_ptr<ThreadPool> pool;  ///< the network's threads (see use_threads)
+    ThreadPool* pool = nullptr;  ///< shared_pool() when threads > 1 (see use_threads)
+    int threads = 1;             ///< threads a batch is split across
 };
 
 /// Fits preprocessing on `data` and builds a freshly initialised network (seeded), running on
 /// settings.train.threads threads.
 Model create_model(const CountMatrix& data, const Settings& settings);
 
-/// Gives the model's network a pool of `threads` threads (resolve_threads: 0 = the cores).
+/// Splits the model's batches across `threads` threads of the shared pool (resolve_threads:
+/// 0 = the cores).
 void use_threads(Model& model, int threads);
 
 struct EpochReport {

@@ -41,6 +41,19 @@ TEST_CASE("run calls every part once per region, region after region, and return
         REQUIRE(calls.load() == 3 * (region + 1));  // joined: no part still running
     }
     CHECK(seen == std::vector<int>{2000, 2000, 2000});
+    // A region may use fewer threads than the pool has; the others sit it out.
+    for (int region = 0; region < 500; ++region) pool.run([&](int t) { ++seen[static_cast<std::size_t>(t)]; }, 2);
+    CHECK(seen == std::vector<int>{2500, 2500, 2000});
+    // Growing adds workers that join later regions only.
+    pool.ensure(4);
+    REQUIRE(pool.size() == 4);
+    seen.assign(4, 0);
+    for (int region = 0; region < 100; ++region) pool.run([&](int t) { ++seen[static_cast<std::size_t>(t)]; });
+    CHECK(seen == std::vector<int>{100, 100, 100, 100});
+    // One shared pool for every model, grown on demand.
+    ThreadPool& shared = shared_pool(2);
+    CHECK(&shared_pool(3) == &shared);
+    CHECK(shared.size() >= 3);
     CHECK(ThreadPool(1).size() == 1);
     CHECK(resolve_threads(1) == 1);
     CHECK(resolve_threads(0) >= 1);
@@ -68,7 +81,7 @@ TEST_CASE("a batch split across threads: same loss, same gradients to float roun
         CAPTURE(threads);
         ThreadPool pool(threads);
         Network<float> net(genes, o, 3, cells);
-        net.set_pool(&pool);
+        net.set_pool(&pool, threads);
         net.forward(x.data(), sf.data(), cells, true);
         CHECK((net.mu(cells) - serial.mu(cells)).norm() / serial.mu(cells).norm() < 1e-5);
         const double loss = net.loss_and_head_gradient(y.data(), lg.data(), cells, LossOptions{});
