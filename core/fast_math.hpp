@@ -83,7 +83,15 @@ ZIMPUTE_ALWAYS_INLINE float fast_exp(float x) {
     return out;
 }
 
+/// log(1 + x) from fast_log without losing small x: log(w) x / (w - 1) with w = 1 + x rounded
+/// (the rounding error of w cancels). Branch-free, so loops of it vectorize.
+ZIMPUTE_ALWAYS_INLINE float fast_log1p(float x) {
+    const float w = 1.0f + x;
+    return w == 1.0f ? x : fast_log(w) * x / (w - 1.0f);
+}
+
 inline double fast_log(double x) { return std::log(x); }
 inline double fast_exp(double x) { return std::exp(x); }
+inline double fast_log1p(double x) { return std::log1p(x); }
 
 }  // namespace zimpute

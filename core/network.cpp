@@ -114,10 +114,7 @@ ZIMPUTE_ALWAYS_INLINE T theta_activation(T p, bool soft) {
     const T th_lo = T(kThetaMin), th_hi = T(kThetaHeadMax);
     T sp;
     if (soft) {
-        // softplus = log1p(exp(p)), with the log1p(u) = log(1+u) u / ((1+u) - 1) correction
-        const T u = fast_exp(p), w = T(1) + u;
-        sp = w == T(1) ? u : fast_log(w) * u / (w - T(1));
-        sp = p > T(20) ? p : sp;
+        sp = p > T(20) ? p : fast_log1p(fast_exp(p));  // softplus
     } else {
         sp = fast_exp(p);
     }

@@ -11,25 +11,27 @@ namespace {
 
 bool genes_named(const CountMatrix& m) { return m.cells_in_rows || m.has_row_names; }
 
-// Parses text in place, or a decompressed copy if it is gzip (never a plain copy: the text can be
-// as large as the matrix).
-template <typename Parse>
-auto parse_maybe_gzip(std::string_view text, const std::string& source, Parse parse) {
-    if (is_gzip(text)) return parse(std::string_view(maybe_gunzip(std::string(text), source)));
-    return parse(text);
+// The text itself, or its decompressed copy in `storage` if it is gzip (never a plain copy: the
+// text can be as large as the matrix).
+std::string_view gunzipped(std::string_view text, const std::string& source, std::string& storage) {
+    if (!is_gzip(text)) return text;
+    storage = maybe_gunzip(std::string(text), source);
+    return storage;
 }
 
 }  // namespace
 
 const CountMatrix& Session::load_data(std::string_view text, const ReadOptions& options) {
-    return set_data(parse_maybe_gzip(text, options.source, [&](std::string_view t) { return read_counts(t, options); }));
+    std::string inflated;
+    return set_data(read_counts(gunzipped(text, options.source, inflated), options));
 }
 
 const CountMatrix& Session::load_mtx(std::string_view mtx, std::string_view features, std::string_view barcodes,
                                      const std::string& mtx_name, const std::string& features_name,
                                      const std::string& barcodes_name) {
-    return set_data(read_mtx(maybe_gunzip(std::string(mtx), mtx_name), maybe_gunzip(std::string(features), features_name),
-                             maybe_gunzip(std::string(barcodes), barcodes_name), mtx_name, features_name, barcodes_name));
+    std::string m, f, b;
+    return set_data(read_mtx(gunzipped(mtx, mtx_name, m), gunzipped(features, features_name, f),
+                             gunzipped(barcodes, barcodes_name, b), mtx_name, features_name, barcodes_name));
 }
 
 const CountMatrix& Session::set_data(CountMatrix m) {
@@ -47,7 +49,8 @@ void Session::load_truth(std::string_view text, const ReadOptions& options) {
     ReadOptions o = options;
     o.cells_in_rows = data_->cells_in_rows;  // the truth follows the data's orientation
     o.detect_orientation = false;
-    const CountMatrix t = parse_maybe_gzip(text, o.source, [&](std::string_view t) { return read_counts(t, o); });
+    std::string inflated;
+    const CountMatrix t = read_counts(gunzipped(text, o.source, inflated), o);
     truth_ = align_truth(*data_, t);
 }
 

@@ -46,3 +46,14 @@ TEST_CASE("special values behave as std::log and std::exp") {
     CHECK(fast_exp(inf) == inf);
     CHECK(fast_exp(-inf) == 0.0f);
 }
+
+TEST_CASE("fast_log1p keeps log1p's relative accuracy down to tiny x (where log(1 + x) loses it)") {
+    double worst = 0;
+    for (double x = 1e-9; x < 1e7; x *= 1.37) {
+        const float xf = static_cast<float>(x);
+        const double ref = std::log1p(static_cast<double>(xf));
+        worst = std::max(worst, std::fabs(fast_log1p(xf) - ref) / ref);
+    }
+    CHECK(worst < 1e-6);
+    CHECK(fast_log1p(0.0f) == 0.0f);
+}
