@@ -173,13 +173,17 @@ void train(Session& s, const Args& a) {
         std::cerr << line << (r.event.empty() ? "" : "  [" + r.event + "]") << "\n";
     };
     t.run();
+    if (t.recoveries() > 0)
+        std::cerr << "zimpute: training diverged " << t.recoveries() << " time(s) and recovered each time (earlier weights "
+                  << "restored, learning rate halved; it ended at " << t.learning_rate() << ")\n";
 }
 
 std::string timing_json(Session& s, double parse_seconds) {
     const Trainer* t = s.trainer();
     std::string j = "\"parse_seconds\":" + std::to_string(parse_seconds) +
                     ",\"train_seconds\":" + std::to_string(t ? t->train_seconds() : 0.0) +
-                    ",\"epochs\":" + std::to_string(t ? t->epoch() : 0);
+                    ",\"epochs\":" + std::to_string(t ? t->epoch() : 0) +
+                    ",\"recoveries\":" + std::to_string(t ? t->recoveries() : 0);
     if (t && t->epoch() > 0) j += ",\"sec_per_epoch\":" + std::to_string(t->train_seconds() / t->epoch());
     return j;
 }

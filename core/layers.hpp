@@ -5,6 +5,7 @@
 
 #include <Eigen/Core>
 #include <cmath>
+#include <limits>
 #include <type_traits>
 
 #include "gemm.hpp"
@@ -134,6 +135,20 @@ void relu_backward(const Eigen::MatrixBase<A>& a, Eigen::MatrixBase<D> const& d_
 
 // ---- Output heads: bounds on the activations, as DCA's MeanAct and DispAct -----------------
 constexpr double kMuMin = 1e-5, kMuMax = 1e6, kThetaMin = 1e-4, kThetaHeadMax = 1e4;
+
+/// The heads' bounds in force: DCA's above, or none (plain exp and softplus heads,
+/// whose overflow to infinity reaches the loss and so the trainer's divergence guard). A value
+/// at a bound gets zero gradient through it.
+template <typename T>
+struct HeadBounds {
+    T mu_lo, mu_hi, log_mu_lo, log_mu_hi, th_lo, th_hi;
+};
+template <typename T>
+HeadBounds<T> head_bounds(bool clip) {
+    const T inf = std::numeric_limits<T>::infinity();
+    if (!clip) return {T(0), inf, -inf, inf, T(0), inf};
+    return {T(kMuMin), T(kMuMax), T(std::log(kMuMin)), T(std::log(kMuMax)), T(kThetaMin), T(kThetaHeadMax)};
+}
 
 template <typename T>
 inline T sigmoid(T x) { return T(1) / (T(1) + std::exp(-x)); }

@@ -35,7 +35,7 @@ NetworkSizes network_sizes(Eigen::Index n_genes, const NetworkOptions& o) {
 
 template <typename T>
 Network<T>::Network(Eigen::Index n_genes, NetworkOptions options, std::uint64_t seed, Eigen::Index max_batch)
-    : options_(std::move(options)), genes_(n_genes), max_batch_(max_batch) {
+    : options_(std::move(options)), bounds_(head_bounds<T>(options_.clip_heads)), genes_(n_genes), max_batch_(max_batch) {
     if (n_genes < 1 || max_batch < 1) throw std::invalid_argument("network needs at least one gene and one cell");
     if (options_.hidden.empty()) throw std::invalid_argument("network needs at least one hidden layer");
     for (int w : options_.hidden)
@@ -110,8 +110,8 @@ Network<T>::Network(Eigen::Index n_genes, NetworkOptions options, std::uint64_t 
 // theta = softplus(p) or exp(p), clamped. Always inlined with `soft` a constant, so the loops
 // calling it vectorize.
 template <typename T>
-ZIMPUTE_ALWAYS_INLINE T theta_activation(T p, bool soft) {
-    const T th_lo = T(kThetaMin), th_hi = T(kThetaHeadMax);
+ZIMPUTE_ALWAYS_INLINE T theta_activation(T p, bool soft, const HeadBounds<T>& hb) {
+    const T th_lo = hb.th_lo, th_hi = hb.th_hi;
     T sp;
     if (soft) {
         sp = p > T(20) ? p : fast_log1p(fast_exp(p));  // softplus
@@ -193,7 +193,7 @@ void Network<T>::forward(const T* x_ptr, const T* sf_ptr, Eigen::Index b, bool t
     if (theta_param_ >= 0) {
         // One theta per gene: activate once, not once per cell.
         const bool soft = options_.theta_activation == ThetaActivation::softplus;
-        for (Eigen::Index i = 0; i < genes_; ++i) gene_theta_(i) = theta_activation(params(theta_param_ + i), soft);
+        for (Eigen::Index i = 0; i < genes_; ++i) gene_theta_(i) = theta_activation(params(theta_param_ + i), soft, bounds_);
         out_.block(theta_row_, 0, genes_, b).colwise() = gene_theta_;
     }
     const auto a_last = hidden_.back().a.leftCols(b);
@@ -209,7 +209,8 @@ void Network<T>::forward(const T* x_ptr, const T* sf_ptr, Eigen::Index b, bool t
 
 template <typename T>
 void Network<T>::activate_heads(const T* sf_ptr, Eigen::Index b, Eigen::Index g0, Eigen::Index g1) {
-    const T mu_lo = T(kMuMin), mu_hi = T(kMuMax);
+    const HeadBounds<T> hb = bounds_;
+    const T mu_lo = hb.mu_lo, mu_hi = hb.mu_hi;
     for (Eigen::Index j = 0; j < b; ++j) {
         const T s = options_.size_factor_mean ? sf_ptr[j] : T(1);
         const T* pm = &pre_(0, j);
@@ -222,9 +223,9 @@ void Network<T>::activate_heads(const T* sf_ptr, Eigen::Index b, Eigen::Index g0
             const T* pt = &pre_(theta_row_, j);
             T* ot = &out_(theta_row_, j);
             if (options_.theta_activation == ThetaActivation::softplus)
-                for (Eigen::Index i = g0; i < g1; ++i) ot[i] = theta_activation(pt[i], true);
+                for (Eigen::Index i = g0; i < g1; ++i) ot[i] = theta_activation(pt[i], true, hb);
             else
-                for (Eigen::Index i = g0; i < g1; ++i) ot[i] = theta_activation(pt[i], false);
+                for (Eigen::Index i = g0; i < g1; ++i) ot[i] = theta_activation(pt[i], false, hb);
         }
         if (options_.zero_inflated) {
             const T* pp = &pre_(pi_row_, j);
@@ -241,7 +242,7 @@ double Network<T>::loss_and_head_gradient(const T* y_ptr, const T* lgy1_ptr, Eig
     const bool zi = options_.zero_inflated && loss.kind != LossKind::nb;
     const bool guarded = loss.kind == LossKind::zinb_guarded, per_gene = theta_param_ >= 0;
     if (per_gene) {
-        const T th_lo = T(kThetaMin), th_hi = T(kThetaHeadMax);
+        const T th_lo = bounds_.th_lo, th_hi = bounds_.th_hi;
         for (Eigen::Index i = 0; i < genes_; ++i) {
             const ThetaTerms<T> t = theta_terms(gene_theta_(i));
             gene_cap_(i) = t.theta;
@@ -255,7 +256,7 @@ double Network<T>::loss_and_head_gradient(const T* y_ptr, const T* lgy1_ptr, Eig
     }
     const auto kernel = per_gene ? kernel::pick<T, true>(zi, soft) : kernel::pick<T, false>(zi, soft);
     const kernel::GeneTerms<T> terms{gene_cap_.data(), gene_scale_.data(), gene_lg_.data(), gene_dg_.data(), gene_log_te_.data(),
-                             gene_slope_.data()};
+                             gene_slope_.data(), bounds_};
     // Cells split across threads; each thread has its own scratch. Per-cell sums are added up
     // afterwards in cell order, so the total does not depend on the split.
     parallel(b, 1, [&](int t, Eigen::Index c0, Eigen::Index n) {

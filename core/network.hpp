@@ -33,6 +33,10 @@ struct NetworkOptions {
     ThetaActivation theta_activation = ThetaActivation::softplus;  ///< DCA's DispAct
     bool zero_inflated = true;     ///< pi head; false for the NB loss
     bool size_factor_mean = true;  ///< mu multiplied by the cell's size factor (DCA)
+    /// DCA's bounds on the heads (MeanAct, DispAct: mu in [1e-5, 1e6], theta in [1e-4, 1e4]);
+    /// false gives plain exp/softplus heads, which can overflow at a high learning
+    /// rate (the trainer's divergence guard then recovers).
+    bool clip_heads = true;
     double bn_momentum = 0.99;     ///< running statistics: r = m r + (1 - m) batch (Keras)
     double bn_eps = 1e-3;
 };
@@ -106,6 +110,7 @@ private:
     VecMap<T> slice(Vec<T>& v, Eigen::Index off, Eigen::Index n) { return VecMap<T>(v.data() + off, n); }
 
     NetworkOptions options_;
+    HeadBounds<T> bounds_;  // from options_.clip_heads
     Eigen::Index genes_, max_batch_, latent_;
     Eigen::Index head_rows_;  // rows produced by the head Dense layer
     Eigen::Index pi_row_, theta_row_, theta_param_ = -1;
@@ -131,7 +136,8 @@ private:
     // Runs f(thread, begin, count) over the parts of [0, n) (boundaries multiples of align).
     template <typename F>
     void parallel(Eigen::Index n, Eigen::Index align, F&& f);
-    void activate_heads(const T* sf_ptr, Eigen::Index b, Eigen::Index g0, Eigen::Index g1);    const T* last_x_ = nullptr;  // input of the last forward (G x b), read by backward
+    void activate_heads(const T* sf_ptr, Eigen::Index b, Eigen::Index g0, Eigen::Index g1);
+    const T* last_x_ = nullptr;  // input of the last forward (G x b), read by backward
 };
 
 extern template class Network<float>;

@@ -136,6 +136,9 @@ const std::vector<Entry>& entries() {
          [](const Settings& s) {
              return std::string(s.network.theta_activation == ThetaActivation::softplus ? "softplus" : "exp");
          }},
+        {"clip-heads", "bound mu to [1e-5, 1e6] and theta to [1e-4, 1e4] (DCA); false: unbounded heads, which can overflow",
+         [](Settings& s, const std::string& v) { s.network.clip_heads = parse_bool("clip-heads", v); },
+         [](const Settings& s) { return std::string(s.network.clip_heads ? "true" : "false"); }},
         {"size-factor-mean", "multiply mu by the cell's size factor (DCA)",
          [](Settings& s, const std::string& v) { s.network.size_factor_mean = parse_bool("size-factor-mean", v); },
          [](const Settings& s) { return std::string(s.network.size_factor_mean ? "true" : "false"); }},

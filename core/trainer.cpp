@@ -84,6 +84,7 @@ Trainer::Trainer(Model& model, const Preprocessed& data)
     sb_.resize(net_.max_batch());
     opt_state_.reset(net_.params.size());
     take(good_snap_);
+    take(initial_snap_);
     start_epoch();
 }
 
@@ -156,11 +157,15 @@ void Trainer::recover(const std::string& where) {
         throw std::runtime_error("training diverged " + std::to_string(recoveries_) +
                                  " times (the loss became NaN or infinite); lower the learning rate (now " + fmt(lr_) +
                                  "), turn on batchnorm, or use the guarded loss");
-    restore(good_snap_);
+    // The last good weights first; if they diverge again before an epoch ends, the initial ones.
+    const bool from_good = epoch_ > 0 && recoveries_this_epoch_ == 0;
+    ++recoveries_this_epoch_;
+    restore(from_good ? good_snap_ : initial_snap_);
     lr_ *= 0.5;
     opt_state_.reset(net_.params.size());
     pending_event_ += (pending_event_.empty() ? "" : "; ") + std::string("diverged ") + where +
-                      ": restored " + (epoch_ ? "the weights of epoch " + std::to_string(epoch_) : std::string("the initial weights")) +
+                      " (a NaN or infinite loss or gradient) and recovered: restored " +
+                      (from_good ? "the weights of epoch " + std::to_string(epoch_) : std::string("the initial weights")) +
                       " and halved the learning rate to " + fmt(lr_);
     start_epoch();
 }
@@ -221,6 +226,7 @@ void Trainer::finish_epoch() {
         }
     }
     take(good_snap_);
+    recoveries_this_epoch_ = 0;
     const bool early = bad_epochs_ >= options_.early_stopping_patience;
     if (early)
         pending_event_ += (pending_event_.empty() ? "" : "; ") + std::string("early stopping: no improvement in ") +

@@ -73,6 +73,7 @@ public:
     int epochs() const { return options_.epochs; }
     double epoch_fraction() const;        ///< progress within the current epoch, 0..1
     int recoveries() const { return recoveries_; }
+    double learning_rate() const { return lr_; }  ///< current (after cuts and recoveries)
     double train_seconds() const { return train_seconds_; }
     Eigen::Index n_train() const { return static_cast<Eigen::Index>(train_idx_.size()); }
     Eigen::Index n_validation() const { return static_cast<Eigen::Index>(val_idx_.size()); }
@@ -107,12 +108,16 @@ private:
     Rng rng_;
     double lr_;
     int epoch_ = 0, bad_epochs_ = 0, lr_bad_epochs_ = 0, recoveries_ = 0;
+    int recoveries_this_epoch_ = 0;  // since good_snap_ was last taken
     std::size_t batch_start_ = 0;
     double epoch_loss_ = 0;
     long epoch_batches_ = 0;
     double best_ = 0;
     bool have_best_ = false;
-    Snapshot best_snap_, good_snap_;
+    // good_snap_: the last epoch that ended finite; initial_snap_: the weights training began
+    // with, the fallback when good_snap_ itself diverges again (it can: an epoch's last batches
+    // may be finite while its final weights overflow on other cells).
+    Snapshot best_snap_, good_snap_, initial_snap_;
     std::string pending_event_;
     double epoch_seconds_ = 0;  // time spent in this epoch's batches, not in the caller's pauses
     double train_seconds_ = 0;

@@ -25,10 +25,12 @@ struct Column {
     T *g_mu, *g_pi, *g_theta, *loss;
 };
 
-// Theta-only terms per gene (per-gene dispersion), structure of arrays for vector loads.
+// Theta-only terms per gene (per-gene dispersion), structure of arrays for vector loads, and
+// the heads' bounds (a pre-activation beyond them gets no gradient).
 template <typename T>
 struct GeneTerms {
-    const T *theta, *scale, *lg, *dg, *log_te, *slope;
+    const T *theta = nullptr, *scale = nullptr, *lg = nullptr, *dg = nullptr, *log_te = nullptr, *slope = nullptr;
+    HeadBounds<T> bounds = head_bounds<T>(true);
 };
 
 // Which counts a pass handles: y = 0; y a whole number 1..kSmallCount; any y > 0.
@@ -63,8 +65,8 @@ template <typename T, bool PerGene, bool ZeroInflated, bool Softplus, Case C>
 ZIMPUTE_ALWAYS_INLINE T element(T y, T lgy1, T mu, T pi, T th, T pre_mu, T pre_theta, const GeneTerms<T>& gt,
                                 Eigen::Index g, T ridge, T& gm, T& gth, T& gp) {
     const T eps = T(kLossEps), cap = T(kThetaMax);
-    const T log_mu_lo = T(std::log(kMuMin)), log_mu_hi = T(std::log(kMuMax));
-    const T th_lo = T(kThetaMin), th_hi = T(kThetaHeadMax);
+    const T log_mu_lo = gt.bounds.log_mu_lo, log_mu_hi = gt.bounds.log_mu_hi;
+    const T th_lo = gt.bounds.th_lo, th_hi = gt.bounds.th_hi;
     constexpr bool NonZero = C != Case::zero;
     T theta, scale, slope;
     if (PerGene) {

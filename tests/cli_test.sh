@@ -53,6 +53,18 @@ rm tenx/features.tsv
 "$Z" impute --data tenx --out bad.csv > /dev/null 2> err.txt
 check "a trio without features names what is missing" grep -q "no features.tsv beside tenx" err.txt
 
+# The seed's Model I (course preset, no BatchNorm, original loss) with unbounded heads at a
+# high learning rate: mu overflows, the guard recovers, and the run says so and ends normally.
+"$Z" simulate --out big.csv --genes 400 --cells 300 --seed 5 > /dev/null
+"$Z" impute --data big.csv --out r3.csv --preset course --batchnorm false --loss original --clip-heads false \
+    --learning-rate 0.1 --epochs 3 > out.txt 2> err.txt
+code=$?
+check "model I: exits 0 with a result" test $code -eq 0 -a -s r3.csv
+check "model I: the epoch line says it diverged and recovered" grep -q 'diverged in epoch 1 .* and recovered: restored' err.txt
+check "model I: a closing line says it recovered" grep -q '^zimpute: training diverged [1-9][0-9]* time(s) and recovered each time' err.txt
+check "model I: RESULT_JSON counts the recoveries" grep -q '"recoveries":[1-9]' out.txt
+check "model I: no NaN in the result" bash -c '! grep -qi nan r3.csv'
+
 printf 'Cell1,Cell2,Cell3\n1,2,3\n4,5\n' > ragged.csv
 "$Z" impute --data ragged.csv --out bad.csv > /dev/null 2> err.txt
 code=$?

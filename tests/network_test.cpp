@@ -77,6 +77,13 @@ TEST_CASE("whole-network gradient, every parameter, each variant") {
         o.zero_inflated = false;
         CHECK(check_network(o, LossKind::nb) < 1e-5);
     }
+    SUBCASE("the seed's unbounded heads, per cell-gene and per-gene theta") {
+        o.batchnorm = false;
+        o.clip_heads = false;
+        CHECK(check_network(o, LossKind::zinb_original) < 1e-5);
+        o.dispersion = Dispersion::gene;
+        CHECK(check_network(o, LossKind::zinb_original) < 1e-5);
+    }
     SUBCASE("without size-factor scaling of mu, one hidden layer") {
         o.size_factor_mean = false;
         o.hidden = {4};
@@ -124,6 +131,22 @@ TEST_CASE("outputs respect the activation bounds and initialization is seeded") 
     CHECK(a.theta(4).maxCoeff() <= 1e4f);
     CHECK(a.pi(4).minCoeff() >= 0.0f);
     CHECK(a.pi(4).maxCoeff() <= 1.0f);
+}
+
+TEST_CASE("without clip_heads, mu overflows to infinity as the seed's plain exp head did") {
+    NetworkOptions o;
+    o.clip_heads = false;
+    Network<float> a(20, o, 5, 4);
+    Eigen::MatrixXf x = Eigen::MatrixXf::Random(20, 4) * 50;
+    Eigen::VectorXf sf = Eigen::VectorXf::Ones(4);
+    a.params *= 30;
+    a.forward(x.data(), sf.data(), 4, true);
+    // The same weights that the bounded heads keep within [1e-5, 1e6] go past both bounds here.
+    CHECK(a.mu(4).maxCoeff() > 1e6f);
+    CHECK(a.mu(4).minCoeff() < 1e-5f);
+    a.params *= 100;
+    a.forward(x.data(), sf.data(), 4, true);
+    CHECK_FALSE(a.mu(4).allFinite());
 }
 
 TEST_CASE("inference with BatchNorm uses running statistics, not the batch") {

@@ -122,7 +122,37 @@ TEST_CASE("divergence guard gives up with a clear message after max_recoveries")
     CHECK_THROWS_WITH_AS(r.trainer->run(), doctest::Contains("training diverged 1 times"), std::runtime_error);
 }
 
-TEST_CASE("the seed's Model I settings (no BatchNorm, original loss, high learning rate) end without NaN") {
+TEST_CASE("the seed's Model I settings with unbounded heads at a high learning rate diverge, recover and say so") {
+    // Model I: the course preset without BatchNorm, the original loss. With plain exp/softplus
+    // heads (no DCA bounds) and lr 0.1, mu or theta overflows within the first batches.
+    const Simulation sim = small_sim();
+    Settings s = preset("course");
+    s.network.batchnorm = false;
+    s.loss.kind = LossKind::zinb_original;
+    s.network.clip_heads = false;
+    s.train.optimizer.learning_rate = 0.1;
+    s.train.epochs = 10;
+    Run r = start(sim.observed, s);
+    r.trainer->run();
+    CHECK(r.trainer->recoveries() >= 1);
+    CHECK(r.trainer->learning_rate() < 0.1);
+    bool said = false;
+    for (const auto& e : r.trainer->history()) {
+        CHECK(std::isfinite(e.train_loss));
+        CHECK(std::isfinite(e.val_loss));
+        said = said || e.event.find("diverged in epoch 1") != std::string::npos;
+        CHECK((e.event.empty() || e.event.find("and recovered: restored") != std::string::npos ||
+               e.event.find("learning rate reduced") != std::string::npos));
+    }
+    CHECK(said);
+    CHECK(r.trainer->epoch() == 10);
+    CHECK(r.model.net->params.allFinite());
+    // The imputation is finite too.
+    const Prediction p = predict(r.model, *r.data, sim.observed.n_genes(), sim.observed.n_cells());
+    CHECK(impute(sim.observed.counts, p, ImputeRule::posterior).allFinite());
+}
+
+TEST_CASE("Model I settings with DCA's bounded heads (the default) end without NaN even at lr 0.5") {
     const Simulation sim = small_sim();
     Settings s;
     s.network.batchnorm = false;

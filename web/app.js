@@ -139,7 +139,6 @@ const CHOICES = {
   'theta-activation': ['softplus', 'exp'], 'size-factors': ['libsize', 'median', 'none'],
   scale: ['per-gene', 'global', 'none'], rule: ['posterior', 'seed', 'mean'],
 };
-const BOOLEANS = new Set(['batchnorm', 'size-factor-mean', 'log1p']);
 
 function buildSettings(docs) {
   const box = $('settings');
@@ -152,7 +151,7 @@ function buildSettings(docs) {
     if (CHOICES[d.key]) {
       input = document.createElement('select');
       for (const c of CHOICES[d.key]) input.append(new Option(c, c));
-    } else if (BOOLEANS.has(d.key)) {
+    } else if (d.default === 'true' || d.default === 'false') {  // every boolean option, by its default
       input = document.createElement('input');
       input.type = 'checkbox';
     } else {

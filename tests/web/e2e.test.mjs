@@ -178,6 +178,28 @@ test('presets fill the settings form with their values', async () => {
   await page.close();
 });
 
+test("the seed's Model I with unbounded heads at lr 0.1 diverges, recovers, and the page says so", async () => {
+  const { page, errors } = await openPage();
+  await page.selectOption('#preset', 'course');
+  await page.waitForFunction(() => document.getElementById('opt-rule').value === 'seed');
+  await page.uncheck('#opt-batchnorm');
+  await page.selectOption('#opt-loss', 'original');
+  await page.uncheck('#opt-clip-heads');
+  await page.fill('#opt-learning-rate', '0.1');
+  await page.fill('#opt-epochs', '4');
+  await page.setInputFiles('#data-file', path.join(WEB, 'example/data.csv'));
+  await page.click('#train');
+  await page.waitForSelector('#metrics-table, #metrics p', { timeout: 60000 });
+  await page.waitForFunction(() => /finished/.test(document.getElementById('status').textContent));
+  const status = await page.$eval('#status', (e) => e.textContent);
+  assert.match(status, /diverged in epoch 1 .* and recovered: restored the initial weights and halved the learning rate/);
+  assert.match(await page.$eval('#metrics', (e) => e.textContent), /recovered from [1-9]\d* divergence/);
+  assert.match(status, /train loss \d+\.\d+ · validation loss \d+\.\d+/, 'finite losses are shown');
+  assert.equal(await page.$eval('#error', (e) => e.hidden), true);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('Simulate then Run experiment: the comparison table, best row, plots, exports', async () => {
   const { page, errors } = await openPage();
   await page.fill('#sim-genes', '300');
