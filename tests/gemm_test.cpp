@@ -25,6 +25,20 @@ TEST_CASE("gemm_nn: C = A B and C = A B^T match Eigen") {
     }
 }
 
+TEST_CASE("gemm_nn: blocks inside larger buffers (the network's row splits), with and without a packed A panel") {
+    for (int k : {40, 300}) {
+        CAPTURE(k);
+        // A = rows 3..21 of a 30-row matrix (lda 30), B^T plain, C = rows 1..19 of 25 (ldc 25)
+        const M big_a = M::Random(30, k), b = M::Random(k, 7);
+        M big_c = M::Zero(25, 7);
+        gemm_nn(19, 7, k, big_a.data() + 3, 30, b.data(), 1, k, big_c.data() + 1, 25);
+        const M want = big_a.middleRows(3, 19) * b;
+        CHECK((big_c.middleRows(1, 19) - want).cwiseAbs().maxCoeff() < 1e-4f * (1.0f + static_cast<float>(k) / 100));
+        CHECK(big_c.row(0).cwiseAbs().maxCoeff() == 0.0f);  // rows outside the block untouched
+        CHECK(big_c.bottomRows(5).cwiseAbs().maxCoeff() == 0.0f);
+    }
+}
+
 TEST_CASE("gemm_tn: C = A^T B matches Eigen, including blocks inside larger buffers") {
     for (auto [m, n, k] : {std::array<int, 3>{64, 32, 3000}, {32, 33, 64}, {5, 3, 7}, {4, 2, 4}, {9, 7, 13}}) {
         CAPTURE(m);
