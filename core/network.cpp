@@ -108,15 +108,16 @@ Network<T>::Network(Eigen::Index n_genes, NetworkOptions options, std::uint64_t 
 }
 
 // theta = softplus(p) or exp(p), clamped. Always inlined with `soft` a constant, so the loops
-// calling it vectorize.
-template <typename T>
+// calling it vectorize. Checked = false (bounded heads only): the unchecked exp gives ~2.4e38
+// and ~1.2e-38 where exp gives inf and 0, which the clamp maps to the same bounds.
+template <bool Checked, typename T>
 ZIMPUTE_ALWAYS_INLINE T theta_activation(T p, bool soft, const HeadBounds<T>& hb) {
     const T th_lo = hb.th_lo, th_hi = hb.th_hi;
     T sp;
     if (soft) {
-        sp = p > T(20) ? p : fast_log1p(fast_exp(p));  // softplus
+        sp = p > T(20) ? p : flog1p<Checked>(fexp<Checked>(p));  // softplus
     } else {
-        sp = fast_exp(p);
+        sp = fexp<Checked>(p);
     }
     // Clamps written as selects: a NaN stays NaN (so divergence is seen) and the loops vectorize.
     return sp < th_lo ? th_lo : (sp > th_hi ? th_hi : sp);
@@ -193,7 +194,7 @@ void Network<T>::forward(const T* x_ptr, const T* sf_ptr, Eigen::Index b, bool t
     if (theta_param_ >= 0) {
         // One theta per gene: activate once, not once per cell.
         const bool soft = options_.theta_activation == ThetaActivation::softplus;
-        for (Eigen::Index i = 0; i < genes_; ++i) gene_theta_(i) = theta_activation(params(theta_param_ + i), soft, bounds_);
+        for (Eigen::Index i = 0; i < genes_; ++i) gene_theta_(i) = theta_activation<true>(params(theta_param_ + i), soft, bounds_);
         out_.block(theta_row_, 0, genes_, b).colwise() = gene_theta_;
     }
     const auto a_last = hidden_.back().a.leftCols(b);
@@ -209,6 +210,15 @@ void Network<T>::forward(const T* x_ptr, const T* sf_ptr, Eigen::Index b, bool t
 
 template <typename T>
 void Network<T>::activate_heads(const T* sf_ptr, Eigen::Index b, Eigen::Index g0, Eigen::Index g1) {
+    // Bounded heads map exp's special values to the bounds either way: the unchecked forms give
+    // the same activations, without the selects (fast_math.hpp).
+    if (options_.clip_heads) activate_heads_as<false>(sf_ptr, b, g0, g1);
+    else activate_heads_as<true>(sf_ptr, b, g0, g1);
+}
+
+template <typename T>
+template <bool Checked>
+void Network<T>::activate_heads_as(const T* sf_ptr, Eigen::Index b, Eigen::Index g0, Eigen::Index g1) {
     const HeadBounds<T> hb = bounds_;
     const T mu_lo = hb.mu_lo, mu_hi = hb.mu_hi;
     for (Eigen::Index j = 0; j < b; ++j) {
@@ -216,21 +226,22 @@ void Network<T>::activate_heads(const T* sf_ptr, Eigen::Index b, Eigen::Index g0
         const T* pm = &pre_(0, j);
         T* om = &out_(0, j);
         for (Eigen::Index i = g0; i < g1; ++i) {
-            const T e = fast_exp(pm[i]);
+            const T e = fexp<Checked>(pm[i]);
             om[i] = s * (e < mu_lo ? mu_lo : (e > mu_hi ? mu_hi : e));
         }
         if (theta_param_ < 0) {
             const T* pt = &pre_(theta_row_, j);
             T* ot = &out_(theta_row_, j);
             if (options_.theta_activation == ThetaActivation::softplus)
-                for (Eigen::Index i = g0; i < g1; ++i) ot[i] = theta_activation(pt[i], true, hb);
+                for (Eigen::Index i = g0; i < g1; ++i) ot[i] = theta_activation<Checked>(pt[i], true, hb);
             else
-                for (Eigen::Index i = g0; i < g1; ++i) ot[i] = theta_activation(pt[i], false, hb);
+                for (Eigen::Index i = g0; i < g1; ++i) ot[i] = theta_activation<Checked>(pt[i], false, hb);
         }
         if (options_.zero_inflated) {
             const T* pp = &pre_(pi_row_, j);
             T* op = &out_(pi_row_, j);
-            for (Eigen::Index i = g0; i < g1; ++i) op[i] = T(1) / (T(1) + fast_exp(-pp[i]));
+            // pi in [0, 1] either way: the unchecked exp's finite extremes give pi ~4e-39, not 0
+            for (Eigen::Index i = g0; i < g1; ++i) op[i] = T(1) / (T(1) + fexp<false>(-pp[i]));
         }
     }
 }
@@ -254,7 +265,13 @@ double Network<T>::loss_and_head_gradient(const T* y_ptr, const T* lgy1_ptr, Eig
             gene_slope_(i) = (th <= th_lo || th >= th_hi) ? T(0) : (soft ? sigmoid(p) : th);
         }
     }
-    const auto kernel = per_gene ? kernel::pick<T, true>(zi, soft) : kernel::pick<T, false>(zi, soft);
+    const auto checked = per_gene ? kernel::pick<T, true>(zi, soft) : kernel::pick<T, false>(zi, soft);
+    // The unchecked kernel (fast_math.hpp's log and exp without special values) where it is
+    // proven safe: bounded heads and a cell whose mu, pi and theta are all finite (then every
+    // log argument in the loss is a positive normal float). Anything else, e.g. a diverging
+    // network's NaN, takes the checked kernel, so NaN and infinity still reach the guard.
+    const auto lean = per_gene ? kernel::pick<T, true>(zi, soft, false) : kernel::pick<T, false>(zi, soft, false);
+    const bool may_lean = options_.clip_heads && (!per_gene || kernel::all_finite(gene_theta_.data(), genes_));
     const kernel::GeneTerms<T> terms{gene_cap_.data(), gene_scale_.data(), gene_lg_.data(), gene_dg_.data(), gene_log_te_.data(),
                              gene_slope_.data(), bounds_};
     // Cells split across threads; each thread has its own scratch. Per-cell sums are added up
@@ -264,6 +281,7 @@ double Network<T>::loss_and_head_gradient(const T* y_ptr, const T* lgy1_ptr, Eig
             const kernel::Column<T> c{y_ptr + j * genes_, lgy1_ptr + j * genes_, &out_(0, j), &out_(pi_row_, j),
                                       &out_(theta_row_, j), &pre_(0, j), &pre_(theta_row_, j), &dpre_(0, j),
                                       &dpre_(pi_row_, j), &dpre_(theta_row_, j), element_loss_.col(t).data()};
+            const auto kernel = may_lean && kernel::all_finite(&out_(0, j), 3 * genes_) ? lean : checked;
             const double sum = kernel(c, terms, genes_, T(loss.ridge), packed_[static_cast<std::size_t>(t)]);
             Eigen::Index used_here = 0;
             cell_loss_[static_cast<std::size_t>(j)] = guarded ? kernel::guard_column(c, genes_, zi, used_here) : sum;

@@ -137,6 +137,8 @@ private:
     template <typename F>
     void parallel(Eigen::Index n, Eigen::Index align, F&& f);
     void activate_heads(const T* sf_ptr, Eigen::Index b, Eigen::Index g0, Eigen::Index g1);
+    template <bool Checked>
+    void activate_heads_as(const T* sf_ptr, Eigen::Index b, Eigen::Index g0, Eigen::Index g1);
     const T* last_x_ = nullptr;  // input of the last forward (G x b), read by backward
 };
 

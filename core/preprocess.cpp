@@ -167,7 +167,6 @@ Preprocessed apply_preprocess(const PreprocessParams& p, const Eigen::MatrixXf& 
     out.start.push_back(0);
     for (std::size_t k = 0; k < out.kept_cells.size(); ++k) {
         gather_rows(counts, out.kept_cells[k], data_rows, col);
-        const float inv = 1.0f / sf[k];
         for (std::size_t i = 0; i < col.size(); ++i)
             if (col[i] != 0.0f) {
                 out.gene.push_back(static_cast<std::int32_t>(i));

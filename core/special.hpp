@@ -15,6 +15,8 @@
 namespace zimpute {
 
 /// lgamma(x) and digamma(x) for x > 0 in double: exact enough for finite-difference checks.
+/// (Checked only matters for float, see below.)
+template <bool Checked = true>
 inline void lgamma_digamma(double x, double& lg, double& dg) {
     // Shift x up to >= 8 with Gamma(x) = Gamma(x+n) / (x (x+1) ... (x+n-1)); the product p and
     // its derivative dp give the correction terms log(p) and dp/p.
@@ -40,6 +42,9 @@ inline void lgamma_digamma(double x, double& lg, double& dg) {
 /// shifted by 8 (its product stays below 3e8) and the correction selected. Lanes with x >= 8 may
 /// overflow the unused product to inf/NaN; the select discards them. (Selecting the product's
 /// base instead lets GCC fold a constant path and then refuse to vectorize.)
+/// Checked = false: x must be a positive normal float (then every log argument is one too; the
+/// product of a lane with x >= 8 may be inf, and its unspecified log is discarded by the select).
+template <bool Checked = true>
 ZIMPUTE_ALWAYS_INLINE void lgamma_digamma(float x, float& lg, float& dg) {
     const bool small = x < 8.0f;
     // p = x (x+1) ... (x+7) and dp = p', unrolled by hand: an inner loop stops GCC vectorizing
@@ -53,11 +58,11 @@ ZIMPUTE_ALWAYS_INLINE void lgamma_digamma(float x, float& lg, float& dg) {
     dp = dp * (x + 6.0f) + p, p *= x + 6.0f;
     dp = dp * (x + 7.0f) + p, p *= x + 7.0f;
     const float xs = x + (small ? 8.0f : 0.0f);
-    const float inv = 1.0f / xs, inv2 = inv * inv, lx = fast_log(xs);
+    const float inv = 1.0f / xs, inv2 = inv * inv, lx = flog<Checked>(xs);
     lg = (xs - 0.5f) * lx - xs + 0.918938533f + inv * (1.0f / 12 - inv2 * (1.0f / 360 - inv2 * (1.0f / 1260)));
     dg = lx - 0.5f * inv - inv2 * (1.0f / 12 - inv2 * (1.0f / 120 - inv2 * (1.0f / 252)));
     // Both computed unconditionally: GCC will not move a division under a condition.
-    const float log_p = fast_log(p), ratio = dp / p;
+    const float log_p = flog<Checked>(p), ratio = dp / p;
     lg -= small ? log_p : 0.0f;
     dg -= small ? ratio : 0.0f;
 }

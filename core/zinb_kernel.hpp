@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "fast_math.hpp"
@@ -42,7 +43,7 @@ constexpr int kSmallCount = 6;
 // and digamma evaluations (four logs, four divisions), and no cancellation between two large
 // lgamma values when t is large. p stays below 3e38 for t <= 1e6 (kThetaMax). Unrolled by hand,
 // branch-free: an inner loop or branch stops the caller's loop vectorizing.
-template <typename T>
+template <typename T, bool Checked>
 ZIMPUTE_ALWAYS_INLINE void small_count_terms(T y, T t, T& lg_diff, T& dg_diff) {
     T p = t, dp = T(1);  // k = 0: y >= 1 always
     auto step = [&](T k) {
@@ -53,15 +54,17 @@ ZIMPUTE_ALWAYS_INLINE void small_count_terms(T y, T t, T& lg_diff, T& dg_diff) {
     };
     step(T(1)), step(T(2)), step(T(3)), step(T(4)), step(T(5));
     static_assert(kSmallCount == 6, "unrolled for 6");
-    lg_diff = fast_log(p);
+    lg_diff = flog<Checked>(p);
     dg_diff = dp / p;
 }
 
 // Loss and gradient w.r.t. the head pre-activations of one element, for one Case (y and lgy1
 // are not read for Case::zero). Branch-free, always inlined into loops the compilers vectorize.
 // Formulas and derivations: zinb_element in zinb_loss.hpp, which the tests check against finite
-// differences.
-template <typename T, bool PerGene, bool ZeroInflated, bool Softplus, Case C>
+// differences. Checked = false uses the log and exp without special-value handling
+// (fast_math.hpp): only for bounded heads and finite mu, pi, theta (see loss_kernel), where every
+// log argument below is a positive normal float.
+template <typename T, bool PerGene, bool ZeroInflated, bool Softplus, Case C, bool Checked>
 ZIMPUTE_ALWAYS_INLINE T element(T y, T lgy1, T mu, T pi, T th, T pre_mu, T pre_theta, const GeneTerms<T>& gt,
                                 Eigen::Index g, T ridge, T& gm, T& gth, T& gp) {
     const T eps = T(kLossEps), cap = T(kThetaMax);
@@ -74,7 +77,7 @@ ZIMPUTE_ALWAYS_INLINE T element(T y, T lgy1, T mu, T pi, T th, T pre_mu, T pre_t
     } else {
         scale = th > cap ? T(0) : T(1);
         theta = th > cap ? cap : th;
-        const T s = Softplus ? T(1) / (T(1) + fast_exp(-pre_theta)) : th;
+        const T s = Softplus ? T(1) / (T(1) + fexp<Checked>(-pre_theta)) : th;
         slope = ((th <= th_lo) | (th >= th_hi)) ? T(0) : s;
     }
     const T te = theta + eps, tme = te + mu;
@@ -82,40 +85,40 @@ ZIMPUTE_ALWAYS_INLINE T element(T y, T lgy1, T mu, T pi, T th, T pre_mu, T pre_t
     if (NonZero || !ZeroInflated) {
         // Negative binomial part. For y = 0 without zero inflation the lgamma and y terms vanish
         // exactly (lgamma(0 + te) - lgamma(te) = 0), so only the non-zero cases compute them.
-        const T log_ratio = fast_log(tme / te);
+        const T log_ratio = flog<Checked>(tme / te);
         l = theta * log_ratio;
         dmu = theta / tme;
         dth = scale * (log_ratio - theta * mu / (te * tme));
         if (NonZero) {
             // lg_diff = lgamma(y + te) - lgamma(te), dg_diff the same for digamma
             T lg_diff, dg_diff;
-            const T log_te = PerGene ? gt.log_te[g] : fast_log(te);
+            const T log_te = PerGene ? gt.log_te[g] : flog<Checked>(te);
             if (C == Case::small) {
-                small_count_terms(y, te, lg_diff, dg_diff);
+                small_count_terms<T, Checked>(y, te, lg_diff, dg_diff);
             } else {
                 T lg_t, dg_t, lg_ty, dg_ty;
                 if (PerGene) lg_t = gt.lg[g], dg_t = gt.dg[g];
-                else lgamma_digamma(te, lg_t, dg_t);
-                lgamma_digamma(y + te, lg_ty, dg_ty);
+                else lgamma_digamma<Checked>(te, lg_t, dg_t);
+                lgamma_digamma<Checked>(y + te, lg_ty, dg_ty);
                 lg_diff = lg_ty - lg_t;
                 dg_diff = dg_ty - dg_t;
             }
-            l = lgy1 - lg_diff + (theta + y) * log_ratio + y * (log_te - fast_log(mu + eps));
+            l = lgy1 - lg_diff + (theta + y) * log_ratio + y * (log_te - flog<Checked>(mu + eps));
             dmu = (theta + y) / tme - y / (mu + eps);
             dth = scale * (log_ratio - dg_diff - (theta + y) * mu / (te * tme) + y / te);
         }
         if (ZeroInflated) {
             const T one_m_pi = T(1) - pi + eps;
-            l -= fast_log(one_m_pi);
+            l -= flog<Checked>(one_m_pi);
             dpi = T(1) / one_m_pi;
         }
     } else {
         // y = 0: z = (theta/(theta+mu+eps))^theta, D = pi + (1-pi) z + eps, L = -log D
-        const T base = theta / tme, log_base = fast_log(base);
-        const T z = fast_exp(theta * log_base);
+        const T base = theta / tme, log_base = flog<Checked>(base);
+        const T z = fexp<Checked>(theta * log_base);
         const T d = pi + (T(1) - pi) * z + eps, inv_d = T(1) / d;
         const T dz = -(T(1) - pi) * inv_d;
-        l = -fast_log(d);
+        l = -flog<Checked>(d);
         dpi = -(T(1) - z) * inv_d;
         dmu = dz * (-z * base);
         dth = scale * dz * z * (log_base + T(1) - base);
@@ -144,14 +147,14 @@ struct Packed {
 };
 
 // The y > 0 cases over packed entries [from, to).
-template <typename T, bool PerGene, bool ZeroInflated, bool Softplus, Case C>
+template <typename T, bool PerGene, bool ZeroInflated, bool Softplus, Case C, bool Checked>
 void nonzero_pass(Packed<T>& pk, const GeneTerms<T>& gt, Eigen::Index from, Eigen::Index to, T ridge) {
     if (PerGene) {
         // Per-gene terms are indexed by gene: this pass reads them through idx (a gather).
         for (Eigen::Index k = from; k < to; ++k) {
             const auto kk = static_cast<std::size_t>(k);
             T gm, gth, gp;
-            pk.loss[kk] = element<T, true, ZeroInflated, Softplus, C>(pk.y[kk], pk.lgy1[kk], pk.mu[kk], pk.pi[kk], T(0),
+            pk.loss[kk] = element<T, true, ZeroInflated, Softplus, C, Checked>(pk.y[kk], pk.lgy1[kk], pk.mu[kk], pk.pi[kk], T(0),
                                                                      pk.pre_mu[kk], T(0), gt, pk.idx[kk], ridge, gm, gth, gp);
             pk.gm[kk] = gm, pk.gth[kk] = gth, pk.gp[kk] = gp;
         }
@@ -171,7 +174,7 @@ void nonzero_pass(Packed<T>& pk, const GeneTerms<T>& gt, Eigen::Index from, Eige
 #pragma omp simd
     for (Eigen::Index k = from; k < to; ++k) {
         T gm, gth, gp;
-        loss[k] = element<T, false, ZeroInflated, Softplus, C>(y[k], lgy1[k], mu[k], pi[k], th[k], pm[k], pt[k], gt, 0, ridge,
+        loss[k] = element<T, false, ZeroInflated, Softplus, C, Checked>(y[k], lgy1[k], mu[k], pi[k], th[k], pm[k], pt[k], gt, 0, ridge,
                                                               gm, gth, gp);
         gmo[k] = gm, gto[k] = gth, gpo[k] = gp;
     }
@@ -182,14 +185,14 @@ void nonzero_pass(Packed<T>& pk, const GeneTerms<T>& gt, Eigen::Index from, Eige
 // cell's non-zero counts only, packed contiguously and scattered back (small whole counts by
 // small_count_terms, the rest with lgamma_digamma). Writes each element's loss to c.loss and
 // returns their sum.
-template <typename T, bool PerGene, bool ZeroInflated, bool Softplus>
+template <typename T, bool PerGene, bool ZeroInflated, bool Softplus, bool Checked>
 double loss_kernel(const Column<T>& c, const GeneTerms<T>& gt, Eigen::Index genes, T ridge, Packed<T>& pk) {
     // omp simd (compile-time only, -fopenmp-simd): permits the masked evaluation that vectorizing
     // these loops needs.
 #pragma omp simd
     for (Eigen::Index i = 0; i < genes; ++i) {
         T gm, gth, gp;
-        c.loss[i] = element<T, PerGene, ZeroInflated, Softplus, Case::zero>(T(0), T(0), c.mu[i], ZeroInflated ? c.pi[i] : T(0),
+        c.loss[i] = element<T, PerGene, ZeroInflated, Softplus, Case::zero, Checked>(T(0), T(0), c.mu[i], ZeroInflated ? c.pi[i] : T(0),
                                                                            PerGene ? T(0) : c.theta[i], c.pre_mu[i],
                                                                            PerGene ? T(0) : c.pre_theta[i], gt, i, ridge, gm, gth, gp);
         c.g_mu[i] = gm;
@@ -223,8 +226,8 @@ double loss_kernel(const Column<T>& c, const GeneTerms<T>& gt, Eigen::Index gene
         pk.pre_mu[kk] = c.pre_mu[i];
         pk.pre_theta[kk] = PerGene ? T(0) : c.pre_theta[i];
     }
-    nonzero_pass<T, PerGene, ZeroInflated, Softplus, Case::small>(pk, gt, 0, n_small, ridge);
-    nonzero_pass<T, PerGene, ZeroInflated, Softplus, Case::general>(pk, gt, n_small, n, ridge);
+    nonzero_pass<T, PerGene, ZeroInflated, Softplus, Case::small, Checked>(pk, gt, 0, n_small, ridge);
+    nonzero_pass<T, PerGene, ZeroInflated, Softplus, Case::general, Checked>(pk, gt, n_small, n, ridge);
     for (Eigen::Index k = 0; k < n; ++k) {
         const auto kk = static_cast<std::size_t>(k);
         const auto i = pk.idx[kk];
@@ -237,6 +240,16 @@ double loss_kernel(const Column<T>& c, const GeneTerms<T>& gt, Eigen::Index gene
 #pragma omp simd reduction(+ : total)
     for (Eigen::Index i = 0; i < genes; ++i) total += c.loss[i];
     return static_cast<double>(total);
+}
+
+// Whether x[0..n) are all finite: x * 0 is 0 for finite x and NaN for inf and NaN, and the sum
+// is a reduction compilers vectorize (a loop with an early exit is not).
+template <typename T>
+bool all_finite(const T* x, Eigen::Index n) {
+    T acc = 0;
+#pragma omp simd reduction(+ : acc)
+    for (Eigen::Index i = 0; i < n; ++i) acc += x[i] * T(0);
+    return acc == T(0);
 }
 
 // The guarded loss: elements whose loss or gradient is not finite leave the mean and get zero
@@ -263,10 +276,18 @@ double guard_column(const Column<T>& c, Eigen::Index genes, bool zero_inflated, 
 }
 
 
+// The kernel for these settings. checked = false (the unchecked log and exp) is honoured in
+// float only; callers pass it only under the conditions stated at element().
 template <typename T, bool PerGene>
-auto pick(bool zero_inflated, bool softplus) {
-    if (zero_inflated) return softplus ? &loss_kernel<T, PerGene, true, true> : &loss_kernel<T, PerGene, true, false>;
-    return softplus ? &loss_kernel<T, PerGene, false, true> : &loss_kernel<T, PerGene, false, false>;
+auto pick(bool zero_inflated, bool softplus, bool checked = true) {
+    // The Checked argument for checked == false: double has only the checked (std::) forms.
+    constexpr bool kLean = !std::is_same<T, float>::value;
+    if (!checked) {
+        if (zero_inflated) return softplus ? &loss_kernel<T, PerGene, true, true, kLean> : &loss_kernel<T, PerGene, true, false, kLean>;
+        return softplus ? &loss_kernel<T, PerGene, false, true, kLean> : &loss_kernel<T, PerGene, false, false, kLean>;
+    }
+    if (zero_inflated) return softplus ? &loss_kernel<T, PerGene, true, true, true> : &loss_kernel<T, PerGene, true, false, true>;
+    return softplus ? &loss_kernel<T, PerGene, false, true, true> : &loss_kernel<T, PerGene, false, false, true>;
 }
 
 }  // namespace zimpute::kernel

@@ -3,8 +3,12 @@
 // large and fractional counts, each routed to its own pass) against zinb_element.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <vector>
 
+#include "rng.hpp"
 #include "zinb_kernel.hpp"
 
 using namespace zimpute;
@@ -18,11 +22,14 @@ TEST_CASE("small counts: lgamma(y+t)-lgamma(t) as log of a product, digamma diff
             for (int k = 0; k < y; ++k) dg_ref += 1.0 / (t + k);
             const double lg_ref = std::lgamma(y + t) - std::lgamma(t);
             double lg, dg;
-            kernel::small_count_terms<double>(y, t, lg, dg);
+            kernel::small_count_terms<double, true>(y, t, lg, dg);
             CHECK(std::fabs(lg - lg_ref) <= 1e-9 * std::max(1.0, std::fabs(lg_ref)));
             CHECK(dg == doctest::Approx(dg_ref).epsilon(1e-13));
-            float lgf, dgf;
-            kernel::small_count_terms<float>(static_cast<float>(y), static_cast<float>(t), lgf, dgf);
+            float lgf, dgf, lgu, dgu;
+            kernel::small_count_terms<float, true>(static_cast<float>(y), static_cast<float>(t), lgf, dgf);
+            kernel::small_count_terms<float, false>(static_cast<float>(y), static_cast<float>(t), lgu, dgu);
+            CHECK(lgu == lgf);  // t > 0 normal: the unchecked log is the same polynomial
+            CHECK(dgu == dgf);
             // fast_log's 3e-7 relative error plus float products; never a cancellation.
             CHECK(std::fabs(lgf - lg_ref) <= 2e-6 * std::max(1.0, std::fabs(lg_ref)));
             CHECK(dgf == doctest::Approx(dg_ref).epsilon(2e-6));
@@ -65,4 +72,62 @@ TEST_CASE("every element of a column matches zinb_element, whichever pass handle
         }
         CHECK(total == doctest::Approx(sum).epsilon(1e-9));
     }
+}
+
+// Float columns within the bounded heads' range, extremes included (mu 1e-5..1e6 times size
+// factors 0.05..20, theta at both bounds, pi 0 and 1, counts 0 to 1e4 and fractional): the
+// unchecked kernel must give what the checked one gives. The only difference allowed is exp's
+// underflow (~1e-38 instead of 0), far below float resolution of the results, and rounding.
+TEST_CASE("the unchecked float kernel matches the checked one over the bounded heads' range") {
+    Rng rng(7);
+    const int genes = 4000;
+    const HeadBounds<float> hb = head_bounds<float>(true);
+    std::vector<float> y(genes), lgy1(genes), mu(genes), pi(genes), th(genes), pm(genes), pt(genes);
+    for (int i = 0; i < genes; ++i) {
+        const double u = rng.uniform();
+        y[i] = u < 0.5 ? 0.0f : u < 0.8 ? static_cast<float>(1 + i % 6) : u < 0.95 ? static_cast<float>(rng.uniform() * 1e4) : 2.5f;
+        lgy1[i] = static_cast<float>(std::lgamma(static_cast<double>(y[i]) + 1));
+        pm[i] = static_cast<float>(rng.uniform() * 40 - 20);  // beyond both mu bounds' logs
+        const float s = static_cast<float>(0.05 + 20 * rng.uniform());
+        mu[i] = s * std::min(std::max(std::exp(pm[i]), hb.mu_lo), hb.mu_hi);
+        pt[i] = static_cast<float>(rng.uniform() * 40 - 20);
+        th[i] = std::min(std::max(static_cast<float>(softplus(static_cast<double>(pt[i]))), hb.th_lo), hb.th_hi);
+        pi[i] = i % 7 == 0 ? 0.0f : i % 7 == 1 ? 1.0f : static_cast<float>(rng.uniform());
+    }
+    auto run = [&](bool checked, std::vector<float>& loss, std::vector<float>& gm, std::vector<float>& gp, std::vector<float>& gt) {
+        loss.assign(genes, 0), gm.assign(genes, 0), gp.assign(genes, 0), gt.assign(genes, 0);
+        const kernel::Column<float> c{y.data(), lgy1.data(), mu.data(), pi.data(), th.data(), pm.data(), pt.data(),
+                                      gm.data(), gp.data(), gt.data(), loss.data()};
+        kernel::Packed<float> pk;
+        pk.resize(genes);
+        return kernel::pick<float, false>(true, true, checked)(c, kernel::GeneTerms<float>{}, genes, 0.05f, pk);
+    };
+    std::vector<float> l1, m1, p1, t1, l2, m2, p2, t2;
+    const double a = run(true, l1, m1, p1, t1), b = run(false, l2, m2, p2, t2);
+    CHECK(std::isfinite(a));
+    CHECK(b == doctest::Approx(a).epsilon(1e-6));
+    auto close = [](float u, float v) { return std::fabs(u - v) <= 1e-6f * std::max(1.0f, std::fabs(u)); };
+    int bad = 0;
+    for (int i = 0; i < genes; ++i) {
+        // The loss of a large count holds lgamma(y + theta) - lgamma(theta), each ~y log y, whose
+        // float rounding (a few ulps, which may differ between two compilations) sets its scale.
+        const float scale = std::max(1.0f, y[i] * std::log(y[i] + 1.0f));
+        const bool ok = std::fabs(l1[i] - l2[i]) <= 1e-6f * std::max(scale, std::fabs(l1[i])) && close(m1[i], m2[i]) && close(p1[i], p2[i]) && close(t1[i], t2[i]);
+        if (!ok) MESSAGE("gene " << i << " y " << y[i] << " mu " << mu[i] << " pi " << pi[i] << " theta " << th[i] << ": " << l1[i] << " " << l2[i] << " " << m1[i] << " " << m2[i] << " " << p1[i] << " " << p2[i] << " " << t1[i] << " " << t2[i]);
+        bad += !ok;
+    }
+    CHECK(bad == 0);
+}
+
+TEST_CASE("all_finite: any NaN or infinity anywhere in the column") {
+    std::vector<float> x(37, 1.5f);
+    CHECK(kernel::all_finite(x.data(), 37));
+    for (float v : {std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN()})
+        for (int at : {0, 17, 36}) {
+            std::vector<float> z = x;
+            z[static_cast<std::size_t>(at)] = v;
+            CHECK_FALSE(kernel::all_finite(z.data(), 37));
+        }
+    x[5] = std::numeric_limits<float>::max();  // large but finite
+    CHECK(kernel::all_finite(x.data(), 37));
 }
