@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "network.hpp"
 #include "rng.hpp"
@@ -147,6 +148,28 @@ TEST_CASE("without clip_heads, mu overflows to infinity as the seed's plain exp 
     a.params *= 100;
     a.forward(x.data(), sf.data(), 4, true);
     CHECK_FALSE(a.mu(4).allFinite());
+}
+
+TEST_CASE("a NaN in the heads reaches the loss under bounded heads (the cell takes the checked kernel)") {
+    // Bounded heads run the loss kernel without special-value handling for cells whose mu, pi
+    // and theta are finite; a NaN must still make the original loss NaN and, under the guarded
+    // loss, leave exactly the affected elements out.
+    NetworkOptions o;
+    o.hidden = {8, 4, 8};
+    const int genes = 30, cells = 5;
+    Network<float> f(genes, o, 3, cells);
+    const Batch b = make_batch(genes, cells, 4);
+    const Eigen::MatrixXf x = b.x.cast<float>(), y = b.y.cast<float>(), lg = b.lgy1.cast<float>();
+    const Eigen::VectorXf sf = b.sf.cast<float>();
+    // Head bias of gene 3's mu row (head rows: mu, pi, theta, each genes long; biases last).
+    f.params(f.params.size() - 3 * genes + 3) = std::numeric_limits<float>::quiet_NaN();
+    f.forward(x.data(), sf.data(), cells, true);
+    CHECK(std::isnan(f.loss_and_head_gradient(y.data(), lg.data(), cells, LossOptions{LossKind::zinb_original, 0.05})));
+    Eigen::Index used = 0;
+    f.forward(x.data(), sf.data(), cells, true);
+    const double guarded = f.loss_and_head_gradient(y.data(), lg.data(), cells, LossOptions{LossKind::zinb_guarded, 0.05}, &used);
+    CHECK(std::isfinite(guarded));
+    CHECK(used == genes * cells - cells);  // gene 3 of every cell left out, nothing else
 }
 
 TEST_CASE("inference with BatchNorm uses running statistics, not the batch") {
