@@ -192,10 +192,11 @@ void Preprocessed::input_column(Eigen::Index j, float* out) const {
     const auto n = static_cast<std::size_t>(start[static_cast<std::size_t>(j) + 1]) - s;
     // The transform is computed per batch instead of stored (4 bytes less per non-zero), as a
     // contiguous vectorizable pass.
-    if (scratch_.size() < n) scratch_.resize(static_cast<std::size_t>(genes));
+    static thread_local std::vector<float> scratch;  // one cell's transformed non-zeros, per thread
+    if (scratch.size() < n) scratch.resize(static_cast<std::size_t>(genes));
     const float inv = 1.0f / size_factors(j);
     const float* c = count.data() + s;
-    float* v = scratch_.data();
+    float* v = scratch.data();
 #pragma omp simd
     for (std::size_t k = 0; k < n; ++k) v[k] = transform(c[k], inv, log1p);
     const std::int32_t* g = gene.data() + s;

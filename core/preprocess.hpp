@@ -55,7 +55,8 @@ struct Preprocessed {
     Eigen::Index n_genes() const { return genes; }
     Eigen::Index n_cells() const { return static_cast<Eigen::Index>(kept_cells.size()); }
     Eigen::Index nnz() const { return static_cast<Eigen::Index>(count.size()); }
-    /// Writes kept cell j's network input (n_genes() floats). Not thread-safe (scratch below).
+    /// Writes kept cell j's network input (n_genes() floats). Thread-safe: the trainer fills a
+    /// batch's columns on all its threads.
     void input_column(Eigen::Index j, float* out) const;
     /// Writes kept cell j's counts (n_genes() floats).
     void counts_column(Eigen::Index j, float* out) const;
@@ -63,8 +64,6 @@ struct Preprocessed {
     Eigen::MatrixXf dense_input() const;
     Eigen::MatrixXf dense_counts() const;
 
-private:
-    mutable std::vector<float> scratch_;  // one cell's transformed non-zeros (input_column)
 };
 
 /// Fits parameters on a genes x cells count matrix, streaming over its columns (no copy of the
