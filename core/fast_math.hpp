@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -116,6 +117,17 @@ ZIMPUTE_ALWAYS_INLINE float fast_log1p_unchecked(float x) {
 inline double fast_log(double x) { return std::log(x); }
 inline double fast_exp(double x) { return std::exp(x); }
 inline double fast_log1p(double x) { return std::log1p(x); }
+
+// Whether x[0..n) are all finite: x * 0 is 0 for finite x and NaN for inf and NaN, and the sum
+// is a reduction compilers vectorize (a loop with an early exit is not; nor is Eigen's
+// allFinite() in wasm, where Eigen has no SIMD).
+template <typename T>
+bool all_finite(const T* x, std::ptrdiff_t n) {
+    T acc = 0;
+#pragma omp simd reduction(+ : acc)
+    for (std::ptrdiff_t i = 0; i < n; ++i) acc += x[i] * T(0);
+    return acc == T(0);
+}
 
 // The checked or the unchecked form, chosen at compile time (Checked = false only where the
 // arguments are proven in range, see above). Double is always std::.

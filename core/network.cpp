@@ -271,7 +271,7 @@ double Network<T>::loss_and_head_gradient(const T* y_ptr, const T* lgy1_ptr, Eig
     // log argument in the loss is a positive normal float). Anything else, e.g. a diverging
     // network's NaN, takes the checked kernel, so NaN and infinity still reach the guard.
     const auto lean = per_gene ? kernel::pick<T, true>(zi, soft, false) : kernel::pick<T, false>(zi, soft, false);
-    const bool may_lean = options_.clip_heads && (!per_gene || kernel::all_finite(gene_theta_.data(), genes_));
+    const bool may_lean = options_.clip_heads && (!per_gene || all_finite(gene_theta_.data(), genes_));
     const kernel::GeneTerms<T> terms{gene_cap_.data(), gene_scale_.data(), gene_lg_.data(), gene_dg_.data(), gene_log_te_.data(),
                              gene_slope_.data(), bounds_};
     // Cells split across threads; each thread has its own scratch. Per-cell sums are added up
@@ -281,7 +281,7 @@ double Network<T>::loss_and_head_gradient(const T* y_ptr, const T* lgy1_ptr, Eig
             const kernel::Column<T> c{y_ptr + j * genes_, lgy1_ptr + j * genes_, &out_(0, j), &out_(pi_row_, j),
                                       &out_(theta_row_, j), &pre_(0, j), &pre_(theta_row_, j), &dpre_(0, j),
                                       &dpre_(pi_row_, j), &dpre_(theta_row_, j), element_loss_.col(t).data()};
-            const auto kernel = may_lean && kernel::all_finite(&out_(0, j), 3 * genes_) ? lean : checked;
+            const auto kernel = may_lean && all_finite(&out_(0, j), 3 * genes_) ? lean : checked;
             const double sum = kernel(c, terms, genes_, T(loss.ridge), packed_[static_cast<std::size_t>(t)]);
             Eigen::Index used_here = 0;
             cell_loss_[static_cast<std::size_t>(j)] = guarded ? kernel::guard_column(c, genes_, zi, used_here) : sum;

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "special.hpp"
+#include "fast_math.hpp"
 #include "thread_pool.hpp"
 
 namespace zimpute {
@@ -202,7 +203,7 @@ void Trainer::finish_epoch() {
     const auto t = std::chrono::steady_clock::now();
     // A NaN weight does not always reach the loss (a vectorized ReLU can turn NaN into 0), so the
     // weights themselves are checked before they can become the "last good" snapshot.
-    if (!net_.params.allFinite()) {
+    if (!all_finite(net_.params.data(), net_.params.size())) {  // vectorized, unlike allFinite() in wasm
         recover("in epoch " + std::to_string(epoch_ + 1) + " (non-finite weights)");
         return;
     }
@@ -210,7 +211,9 @@ void Trainer::finish_epoch() {
     r.train_loss = epoch_loss_ / static_cast<double>(epoch_batches_);
     // Exact BN statistics of the training cells, gathered chunk by chunk into the batch buffer.
     net_.recalibrate_batchnorm(static_cast<Eigen::Index>(train_idx_.size()), [&](Eigen::Index start, Eigen::Index b) {
-        for (Eigen::Index k = 0; k < b; ++k) data_.input_column(train_idx_[static_cast<std::size_t>(start + k)], xb_.col(k).data());
+        parallel_ranges(model_.pool, model_.threads, b, [&](Eigen::Index k0, Eigen::Index k1) {
+            for (Eigen::Index k = k0; k < k1; ++k) data_.input_column(train_idx_[static_cast<std::size_t>(start + k)], xb_.col(k).data());
+        }, 1);
         return xb_.data();
     });
     r.val_loss = val_idx_.empty() ? std::nan("") : validation_loss();

@@ -242,16 +242,6 @@ double loss_kernel(const Column<T>& c, const GeneTerms<T>& gt, Eigen::Index gene
     return static_cast<double>(total);
 }
 
-// Whether x[0..n) are all finite: x * 0 is 0 for finite x and NaN for inf and NaN, and the sum
-// is a reduction compilers vectorize (a loop with an early exit is not).
-template <typename T>
-bool all_finite(const T* x, Eigen::Index n) {
-    T acc = 0;
-#pragma omp simd reduction(+ : acc)
-    for (Eigen::Index i = 0; i < n; ++i) acc += x[i] * T(0);
-    return acc == T(0);
-}
-
 // The guarded loss: elements whose loss or gradient is not finite leave the mean and get zero
 // gradient. A separate simple loop, because inside the kernel's loop it stops GCC vectorizing.
 // Returns the sum over finite elements and adds their number to `count`.

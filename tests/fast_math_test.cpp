@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "fast_math.hpp"
 #include "rng.hpp"
@@ -80,4 +81,17 @@ TEST_CASE("the unchecked forms equal the checked ones inside their domain, and a
     CHECK(fexp<false>(-inf) > 0.0f);
     CHECK(fexp<true>(-inf) == 0.0f);
     CHECK(flog<false>(2.0) == std::log(2.0));
+}
+
+TEST_CASE("all_finite: any NaN or infinity anywhere in the column") {
+    std::vector<float> x(37, 1.5f);
+    CHECK(all_finite(x.data(), 37));
+    for (float v : {std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN()})
+        for (int at : {0, 17, 36}) {
+            std::vector<float> z = x;
+            z[static_cast<std::size_t>(at)] = v;
+            CHECK_FALSE(all_finite(z.data(), 37));
+        }
+    x[5] = std::numeric_limits<float>::max();  // large but finite
+    CHECK(all_finite(x.data(), 37));
 }
