@@ -34,14 +34,15 @@ inline float* gemm_scratch(std::size_t n) {
     return buf.data();
 }
 
-/// C = A B (see above). B is first packed in blocks of 4 columns, [p][4] contiguous and
-/// zero-padded, so the inner loop reads it at fixed offsets from one pointer and A by one pointer
-/// step: the previous form recomputed p * lda and p * bs_k per step and V8's code for it was
-/// bound by those integer instructions, not by the SIMD arithmetic (24 -> ~30 GFLOP/s). Blocks
-/// of 8 rows x 4 columns of C stay in registers across k (8 accumulators + 2 A + 4 B of the 15
-/// SIMD registers V8 allocates on x64).
-inline void gemm_nn(std::ptrdiff_t m, std::ptrdiff_t n, std::ptrdiff_t k, const float* a, std::ptrdiff_t lda,
-                    const float* b, std::ptrdiff_t bs_k, std::ptrdiff_t bs_n, float* c, std::ptrdiff_t ldc) {
+namespace detail {
+// C = A B for at most 64 columns (gemm_nn splits wider products into such panels). B is first
+// packed in blocks of 4 columns, [p][4] contiguous and zero-padded, so the inner loop reads it at
+// fixed offsets from one pointer and A by one pointer step: a form that recomputed p * lda and
+// p * bs_k per step was bound, in V8's code, by those integer instructions, not by the SIMD
+// arithmetic (24 -> ~30 GFLOP/s). Blocks of 8 rows x 4 columns of C stay in registers across k
+// (8 accumulators + 2 A + 4 B of the 15 SIMD registers V8 allocates on x64).
+inline void gemm_nn_panel(std::ptrdiff_t m, std::ptrdiff_t n, std::ptrdiff_t k, const float* a, std::ptrdiff_t lda,
+                          const float* b, std::ptrdiff_t bs_k, std::ptrdiff_t bs_n, float* c, std::ptrdiff_t ldc) {
     using namespace simd;
     if (m <= 0 || n <= 0) return;
     const std::ptrdiff_t nb = (n + 3) / 4;
@@ -100,6 +101,17 @@ inline void gemm_nn(std::ptrdiff_t m, std::ptrdiff_t n, std::ptrdiff_t k, const 
             for (std::ptrdiff_t p = 0; p < k; ++p) s += a[i + p * lda] * bp[p * 4];
             c[i + j * ldc] = s;
         }
+}
+
+}  // namespace detail
+
+/// C = A B (see above), in panels of at most 64 columns, so the packed copy of B stays small
+/// (64 k floats) whatever the batch size; the network's batches (32-33 cells) are one panel.
+inline void gemm_nn(std::ptrdiff_t m, std::ptrdiff_t n, std::ptrdiff_t k, const float* a, std::ptrdiff_t lda,
+                    const float* b, std::ptrdiff_t bs_k, std::ptrdiff_t bs_n, float* c, std::ptrdiff_t ldc) {
+    constexpr std::ptrdiff_t kPanel = 64;
+    for (std::ptrdiff_t j0 = 0; j0 < n; j0 += kPanel)
+        detail::gemm_nn_panel(m, n - j0 < kPanel ? n - j0 : kPanel, k, a, lda, b + j0 * bs_n, bs_k, bs_n, c + j0 * ldc, ldc);
 }
 
 /// C = A^T B: C(i, j) = dot(A[:, i], B[:, j]) over k. Blocks of 4 x 2 dot products, vectorized

@@ -119,8 +119,8 @@ double Trainer::epoch_fraction() const {
 
 void Trainer::gather(const std::vector<Eigen::Index>& cells, std::size_t from, Eigen::Index b) {
     const Eigen::Index g = net_.n_genes();
-    // Cells are independent columns: split across the model's threads (serial, this was ~1/12
-    // of a 2-thread epoch).
+    // Cells are independent columns: split across the model's threads (done on one thread, the
+    // others waited; with 2 threads in wasm that was a few % of an epoch).
     parallel_ranges(model_.pool, model_.threads, b, [&](Eigen::Index k0, Eigen::Index k1) {
         for (Eigen::Index k = k0; k < k1; ++k) {
             const Eigen::Index c = cells[from + static_cast<std::size_t>(k)];

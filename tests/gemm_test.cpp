@@ -12,7 +12,7 @@ using namespace zimpute;
 using M = Eigen::MatrixXf;
 
 TEST_CASE("gemm_nn: C = A B and C = A B^T match Eigen") {
-    for (auto [m, n, k] : {std::array<int, 3>{64, 32, 1000}, {3000, 33, 64}, {7, 5, 3}, {9, 6, 11}, {16, 4, 1}, {1, 1, 1}}) {
+    for (auto [m, n, k] : {std::array<int, 3>{64, 32, 1000}, {3000, 33, 64}, {64, 1000, 32}, {24, 131, 300}, {13, 70, 5}, {7, 5, 3}, {9, 6, 11}, {16, 4, 1}, {1, 1, 1}}) {
         CAPTURE(m);
         CAPTURE(n);
         CAPTURE(k);
