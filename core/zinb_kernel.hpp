@@ -62,8 +62,8 @@ ZIMPUTE_ALWAYS_INLINE void small_count_terms(T y, T t, T& lg_diff, T& dg_diff) {
 // are not read for Case::zero). Branch-free, always inlined into loops the compilers vectorize.
 // Formulas and derivations: zinb_element in zinb_loss.hpp, which the tests check against finite
 // differences. Checked = false uses the log and exp without special-value handling
-// (fast_math.hpp): only for bounded heads and finite mu, pi, theta (see loss_kernel), where every
-// log argument below is a positive normal float.
+// (fast_math.hpp): only for bounded heads and finite mu, pi, theta (the dispatch is in
+// Network::loss_and_head_gradient), where every log argument below is a positive normal float.
 template <typename T, bool PerGene, bool ZeroInflated, bool Softplus, Case C, bool Checked>
 ZIMPUTE_ALWAYS_INLINE T element(T y, T lgy1, T mu, T pi, T th, T pre_mu, T pre_theta, const GeneTerms<T>& gt,
                                 Eigen::Index g, T ridge, T& gm, T& gth, T& gp) {

@@ -33,6 +33,13 @@ Batch make_batch(int genes, int cells, std::uint64_t seed) {
     return b;
 }
 
+// The same batch in float, for the training path.
+struct FloatBatch {
+    Eigen::MatrixXf x, y, lgy1;
+    Eigen::VectorXf sf;
+};
+FloatBatch to_float(const Batch& b) { return {b.x.cast<float>(), b.y.cast<float>(), b.lgy1.cast<float>(), b.sf.cast<float>()}; }
+
 double check_network(const NetworkOptions& opts, LossKind kind) {
     const int genes = 7, cells = 5;
     Network<double> net(genes, opts, 3, cells);
@@ -158,16 +165,15 @@ TEST_CASE("a NaN in the heads reaches the loss under bounded heads (the cell tak
     o.hidden = {8, 4, 8};
     const int genes = 30, cells = 5;
     Network<float> f(genes, o, 3, cells);
-    const Batch b = make_batch(genes, cells, 4);
-    const Eigen::MatrixXf x = b.x.cast<float>(), y = b.y.cast<float>(), lg = b.lgy1.cast<float>();
-    const Eigen::VectorXf sf = b.sf.cast<float>();
+    const FloatBatch b = to_float(make_batch(genes, cells, 4));
     // Head bias of gene 3's mu row (head rows: mu, pi, theta, each genes long; biases last).
     f.params(f.params.size() - 3 * genes + 3) = std::numeric_limits<float>::quiet_NaN();
-    f.forward(x.data(), sf.data(), cells, true);
-    CHECK(std::isnan(f.loss_and_head_gradient(y.data(), lg.data(), cells, LossOptions{LossKind::zinb_original, 0.05})));
+    f.forward(b.x.data(), b.sf.data(), cells, true);
+    CHECK(std::isnan(f.loss_and_head_gradient(b.y.data(), b.lgy1.data(), cells, LossOptions{LossKind::zinb_original, 0.05})));
     Eigen::Index used = 0;
-    f.forward(x.data(), sf.data(), cells, true);
-    const double guarded = f.loss_and_head_gradient(y.data(), lg.data(), cells, LossOptions{LossKind::zinb_guarded, 0.05}, &used);
+    f.forward(b.x.data(), b.sf.data(), cells, true);
+    const double guarded =
+        f.loss_and_head_gradient(b.y.data(), b.lgy1.data(), cells, LossOptions{LossKind::zinb_guarded, 0.05}, &used);
     CHECK(std::isfinite(guarded));
     CHECK(used == genes * cells - cells);  // gene 3 of every cell left out, nothing else
 }
@@ -200,15 +206,14 @@ TEST_CASE("float training path (fast log/exp, branch-free kernel) agrees with th
             Network<double> d(genes, o, 9, cells);
             Network<float> f(genes, o, 9, cells);
             const Batch b = make_batch(genes, cells, 21);
-            const Eigen::MatrixXf x = b.x.cast<float>(), y = b.y.cast<float>(), lg = b.lgy1.cast<float>();
-            const Eigen::VectorXf sf = b.sf.cast<float>();
+            const FloatBatch fb = to_float(b);
             const LossOptions loss{kind, 0.05};
             d.forward(b.x.data(), b.sf.data(), cells, true);
-            f.forward(x.data(), sf.data(), cells, true);
+            f.forward(fb.x.data(), fb.sf.data(), cells, true);
             CHECK((f.mu(cells).cast<double>() - d.mu(cells)).norm() / d.mu(cells).norm() < 1e-5);
             CHECK((f.theta(cells).cast<double>() - d.theta(cells)).norm() / d.theta(cells).norm() < 1e-5);
             const double ld = d.loss_and_head_gradient(b.y.data(), b.lgy1.data(), cells, loss);
-            const double lf = f.loss_and_head_gradient(y.data(), lg.data(), cells, loss);
+            const double lf = f.loss_and_head_gradient(fb.y.data(), fb.lgy1.data(), cells, loss);
             CHECK(lf == doctest::Approx(ld).epsilon(1e-5));
             d.backward(cells);
             f.backward(cells);
