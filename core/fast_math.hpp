@@ -100,19 +100,30 @@ ZIMPUTE_ALWAYS_INLINE float fast_exp(float x) {
     return out;
 }
 
+// The checked or the unchecked form, chosen at compile time (Checked = false only where the
+// arguments are proven in range, see above). Double is always std::.
+template <bool Checked>
+ZIMPUTE_ALWAYS_INLINE float flog(float x) { return Checked ? fast_log(x) : fast_log_unchecked(x); }
+template <bool Checked>
+ZIMPUTE_ALWAYS_INLINE float fexp(float x) { return Checked ? fast_exp(x) : fast_exp_unchecked(x); }
+
+template <bool Checked>
+inline double flog(double x) { return std::log(x); }
+template <bool Checked>
+inline double fexp(double x) { return std::exp(x); }
+
 /// log(1 + x) from fast_log without losing small x: log(w) x / (w - 1) with w = 1 + x rounded
-/// (the rounding error of w cancels). Branch-free, so loops of it vectorize.
-ZIMPUTE_ALWAYS_INLINE float fast_log1p(float x) {
+/// (the rounding error of w cancels). Branch-free, so loops of it vectorize. Unchecked: for
+/// x >= 0 or NaN (then w >= 1 is a normal float).
+template <bool Checked>
+ZIMPUTE_ALWAYS_INLINE float flog1p(float x) {
     const float w = 1.0f + x;
     // x / (w - 1) first: ~1, where log(w) * x overflowed for x > ~4e36
-    return w == 1.0f ? x : fast_log(w) * (x / (w - 1.0f));
+    return w == 1.0f ? x : flog<Checked>(w) * (x / (w - 1.0f));
 }
-
-/// fast_log1p for x >= 0 (or NaN) through fast_log_unchecked: 1 + x >= 1 is a normal float.
-ZIMPUTE_ALWAYS_INLINE float fast_log1p_unchecked(float x) {
-    const float w = 1.0f + x;
-    return w == 1.0f ? x : fast_log_unchecked(w) * (x / (w - 1.0f));
-}
+template <bool Checked>
+inline double flog1p(double x) { return std::log1p(x); }
+ZIMPUTE_ALWAYS_INLINE float fast_log1p(float x) { return flog1p<true>(x); }
 
 inline double fast_log(double x) { return std::log(x); }
 inline double fast_exp(double x) { return std::exp(x); }
@@ -128,20 +139,5 @@ bool all_finite(const T* x, std::ptrdiff_t n) {
     for (std::ptrdiff_t i = 0; i < n; ++i) acc += x[i] * T(0);
     return acc == T(0);
 }
-
-// The checked or the unchecked form, chosen at compile time (Checked = false only where the
-// arguments are proven in range, see above). Double is always std::.
-template <bool Checked>
-ZIMPUTE_ALWAYS_INLINE float flog(float x) { return Checked ? fast_log(x) : fast_log_unchecked(x); }
-template <bool Checked>
-ZIMPUTE_ALWAYS_INLINE float fexp(float x) { return Checked ? fast_exp(x) : fast_exp_unchecked(x); }
-template <bool Checked>
-ZIMPUTE_ALWAYS_INLINE float flog1p(float x) { return Checked ? fast_log1p(x) : fast_log1p_unchecked(x); }
-template <bool Checked>
-inline double flog(double x) { return std::log(x); }
-template <bool Checked>
-inline double fexp(double x) { return std::exp(x); }
-template <bool Checked>
-inline double flog1p(double x) { return std::log1p(x); }
 
 }  // namespace zimpute
