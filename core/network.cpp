@@ -96,6 +96,7 @@ Network<T>::Network(Eigen::Index n_genes, NetworkOptions options, std::uint64_t 
     Eigen::Index widest = 0;
     for (int w : options_.hidden) widest = std::max<Eigen::Index>(widest, w);
     set_pool(nullptr, 1);
+    sf_.assign(static_cast<std::size_t>(max_batch), T(1));
     cell_loss_.resize(static_cast<std::size_t>(max_batch));
     cell_used_.resize(static_cast<std::size_t>(max_batch));
     for (Vec<T>* v : {&gene_theta_, &gene_cap_, &gene_scale_, &gene_lg_, &gene_dg_, &gene_log_te_, &gene_slope_})
@@ -105,22 +106,6 @@ Network<T>::Network(Eigen::Index n_genes, NetworkOptions options, std::uint64_t 
     dpre_ = Mat<T>::Zero(3 * n_genes, max_batch);
     da_ = Mat<T>::Zero(widest, max_batch);
     db_ = Mat<T>::Zero(widest, max_batch);
-}
-
-// theta = softplus(p) or exp(p), clamped. Always inlined with `soft` a constant, so the loops
-// calling it vectorize. Checked = false (bounded heads only): the unchecked exp gives ~2.4e38
-// and ~1.2e-38 where exp gives inf and 0, which the clamp maps to the same bounds.
-template <bool Checked, typename T>
-ZIMPUTE_ALWAYS_INLINE T theta_activation(T p, bool soft, const HeadBounds<T>& hb) {
-    const T th_lo = hb.th_lo, th_hi = hb.th_hi;
-    T sp;
-    if (soft) {
-        sp = p > T(20) ? p : flog1p<Checked>(fexp<Checked>(p));  // softplus
-    } else {
-        sp = fexp<Checked>(p);
-    }
-    // Clamps written as selects: a NaN stays NaN (so divergence is seen) and the loops vectorize.
-    return sp < th_lo ? th_lo : (sp > th_hi ? th_hi : sp);
 }
 
 template <typename T>
@@ -148,8 +133,9 @@ void Network<T>::parallel(Eigen::Index n, Eigen::Index align, F&& f) {
 }
 
 template <typename T>
-void Network<T>::forward(const T* x_ptr, const T* sf_ptr, Eigen::Index b, bool training) {
+void Network<T>::forward(const T* x_ptr, const T* sf_ptr, Eigen::Index b, bool training, bool activate) {
     if (b > max_batch_ || b < 1) throw std::invalid_argument("batch size out of range");
+    std::copy(sf_ptr, sf_ptr + b, sf_.data());  // the loss kernel activates mu with them
     const ConstMatMap<T> x(x_ptr, genes_, b);  // G x b
     last_x_ = x_ptr;
     const T eps = T(options_.bn_eps), m = T(options_.bn_momentum);
@@ -194,7 +180,13 @@ void Network<T>::forward(const T* x_ptr, const T* sf_ptr, Eigen::Index b, bool t
     if (theta_param_ >= 0) {
         // One theta per gene: activate once, not once per cell.
         const bool soft = options_.theta_activation == ThetaActivation::softplus;
-        for (Eigen::Index i = 0; i < genes_; ++i) gene_theta_(i) = theta_activation<true>(params(theta_param_ + i), soft, bounds_);
+        for (Eigen::Index i = 0; i < genes_; ++i) {
+            const T p = params(theta_param_ + i);
+            T slope;
+            gene_theta_(i) = soft ? kernel::theta_activation<true, true>(p, bounds_, slope)
+                                  : kernel::theta_activation<true, false>(p, bounds_, slope);
+            gene_slope_(i) = slope;
+        }
         out_.block(theta_row_, 0, genes_, b).colwise() = gene_theta_;
     }
     const auto a_last = hidden_.back().a.leftCols(b);
@@ -204,56 +196,45 @@ void Network<T>::forward(const T* x_ptr, const T* sf_ptr, Eigen::Index b, bool t
             mat_mul<T>(weight(params, head_layout_).middleRows(r0, n), a_last, pre);
             pre.colwise() += slice(params, head_layout_.b, head_rows_).segment(r0, n);
         }
-        activate_heads(sf_ptr, b, g0, g0 + n);
+        if (activate) activate_heads(b, g0, g0 + n);
     });
 }
 
 template <typename T>
-void Network<T>::activate_heads(const T* sf_ptr, Eigen::Index b, Eigen::Index g0, Eigen::Index g1) {
-    // Bounded heads map exp's special values to the bounds either way: the unchecked forms give
-    // the same activations, without the selects (fast_math.hpp).
-    if (options_.clip_heads) activate_heads_as<false>(sf_ptr, b, g0, g1);
-    else activate_heads_as<true>(sf_ptr, b, g0, g1);
-}
-
-template <typename T>
-template <bool Checked>
-void Network<T>::activate_heads_as(const T* sf_ptr, Eigen::Index b, Eigen::Index g0, Eigen::Index g1) {
-    const HeadBounds<T> hb = bounds_;
-    const T mu_lo = hb.mu_lo, mu_hi = hb.mu_hi;
+void Network<T>::activate_heads(Eigen::Index b, Eigen::Index g0, Eigen::Index g1) {
+    // The loss kernel's loops, always in their checked forms: this is the inference path
+    // (imputation, tests), which has no proof that the pre-activations are finite.
+    const bool soft = options_.theta_activation == ThetaActivation::softplus;
+    const Eigen::Index n = g1 - g0;
+    std::vector<T>& slope = packed_[0].slope_all;  // required by the theta loop, not used
     for (Eigen::Index j = 0; j < b; ++j) {
-        const T s = options_.size_factor_mean ? sf_ptr[j] : T(1);
-        const T* pm = &pre_(0, j);
-        T* om = &out_(0, j);
-        for (Eigen::Index i = g0; i < g1; ++i) {
-            const T e = fexp<Checked>(pm[i]);
-            om[i] = s * (e < mu_lo ? mu_lo : (e > mu_hi ? mu_hi : e));
-        }
+        const T s = options_.size_factor_mean ? sf_[static_cast<std::size_t>(j)] : T(1);
+        kernel::activate_mu<true>(&pre_(g0, j), &out_(g0, j), n, s, bounds_);
         if (theta_param_ < 0) {
-            const T* pt = &pre_(theta_row_, j);
-            T* ot = &out_(theta_row_, j);
-            if (options_.theta_activation == ThetaActivation::softplus)
-                for (Eigen::Index i = g0; i < g1; ++i) ot[i] = theta_activation<Checked>(pt[i], true, hb);
-            else
-                for (Eigen::Index i = g0; i < g1; ++i) ot[i] = theta_activation<Checked>(pt[i], false, hb);
+            if (soft) kernel::activate_theta<true, true>(&pre_(theta_row_ + g0, j), &out_(theta_row_ + g0, j), slope.data() + g0, n, bounds_);
+            else kernel::activate_theta<true, false>(&pre_(theta_row_ + g0, j), &out_(theta_row_ + g0, j), slope.data() + g0, n, bounds_);
         }
-        if (options_.zero_inflated) {
-            const T* pp = &pre_(pi_row_, j);
-            T* op = &out_(pi_row_, j);
-            // pi in [0, 1] either way: the unchecked exp's finite extremes give pi ~4e-39, not 0
-            for (Eigen::Index i = g0; i < g1; ++i) op[i] = T(1) / (T(1) + fexp<false>(-pp[i]));
-        }
+        if (options_.zero_inflated) kernel::activate_pi<true>(&pre_(pi_row_ + g0, j), &out_(pi_row_ + g0, j), n);
     }
 }
 
 template <typename T>
 double Network<T>::loss_and_head_gradient(const T* y_ptr, const T* lgy1_ptr, Eigen::Index b, const LossOptions& loss,
                                           Eigen::Index* used) {
+    if (dense_counts_.genes() != genes_) dense_counts_.resize(genes_, max_batch_);
+    for (Eigen::Index j = 0; j < b; ++j) dense_counts_.set_dense(j, y_ptr + j * genes_, lgy1_ptr + j * genes_);
+    return loss_and_head_gradient(dense_counts_, b, loss, used);
+}
+
+template <typename T>
+double Network<T>::loss_and_head_gradient(const kernel::CountBatch<T>& counts, Eigen::Index b, const LossOptions& loss,
+                                          Eigen::Index* used) {
+    if (b > max_batch_ || b < 1 || counts.genes() != genes_ || counts.max_batch() < b)
+        throw std::invalid_argument("loss: counts do not match the batch");
     const bool soft = options_.theta_activation == ThetaActivation::softplus;
     const bool zi = options_.zero_inflated && loss.kind != LossKind::nb;
     const bool guarded = loss.kind == LossKind::zinb_guarded, per_gene = theta_param_ >= 0;
     if (per_gene) {
-        const T th_lo = bounds_.th_lo, th_hi = bounds_.th_hi;
         for (Eigen::Index i = 0; i < genes_; ++i) {
             const ThetaTerms<T> t = theta_terms(gene_theta_(i));
             gene_cap_(i) = t.theta;
@@ -261,31 +242,33 @@ double Network<T>::loss_and_head_gradient(const T* y_ptr, const T* lgy1_ptr, Eig
             gene_lg_(i) = t.lg;
             gene_dg_(i) = t.dg;
             gene_log_te_(i) = t.log_te;
-            const T th = gene_theta_(i), p = params(theta_param_ + i);
-            gene_slope_(i) = (th <= th_lo || th >= th_hi) ? T(0) : (soft ? sigmoid(p) : th);
         }
     }
     const auto checked = per_gene ? kernel::pick<T, true>(zi, soft) : kernel::pick<T, false>(zi, soft);
     // The unchecked kernel (fast_math.hpp's log and exp without special values) where it is
-    // proven safe: bounded heads and a cell whose mu, pi and theta are all finite (then every
-    // log argument in the loss is a positive normal float). Anything else, e.g. a diverging
-    // network's NaN, takes the checked kernel, so NaN and infinity still reach the guard.
+    // proven safe: bounded heads and a cell whose pre-activations (and per-gene thetas) are all
+    // finite; then mu, pi and theta are finite and inside the bounds, and every log argument in
+    // the loss is a positive normal float. Anything else, e.g. a diverging network's NaN, takes
+    // the checked kernel, so NaN and infinity still reach the guard.
     const auto lean = per_gene ? kernel::pick<T, true>(zi, soft, false) : kernel::pick<T, false>(zi, soft, false);
     const bool may_lean = options_.clip_heads && (!per_gene || all_finite(gene_theta_.data(), genes_));
     const kernel::GeneTerms<T> terms{gene_cap_.data(), gene_scale_.data(), gene_lg_.data(), gene_dg_.data(), gene_log_te_.data(),
-                             gene_slope_.data(), bounds_};
+                                     gene_slope_.data(), bounds_};
     // Cells split across threads; each thread has its own scratch. Per-cell sums are added up
     // afterwards in cell order, so the total does not depend on the split.
     parallel(b, 1, [&](int t, Eigen::Index c0, Eigen::Index n) {
         for (Eigen::Index j = c0; j < c0 + n; ++j) {
-            const kernel::Column<T> c{y_ptr + j * genes_, lgy1_ptr + j * genes_, &out_(0, j), &out_(pi_row_, j),
-                                      &out_(theta_row_, j), &pre_(0, j), &pre_(theta_row_, j), &dpre_(0, j),
+            const T s = options_.size_factor_mean ? sf_[static_cast<std::size_t>(j)] : T(1);
+            // A network with a pi head under the NB loss: the kernel has no pi, so pi is activated here.
+            if (options_.zero_inflated && !zi)
+                for (Eigen::Index i = 0; i < genes_; ++i) out_(pi_row_ + i, j) = kernel::pi_activation<true>(pre_(pi_row_ + i, j));
+            const kernel::Column<T> c{&pre_(0, j),  &pre_(pi_row_, j),  &pre_(theta_row_, j),  s,
+                                      &out_(0, j),  &out_(pi_row_, j),  &out_(theta_row_, j),  &dpre_(0, j),
                                       &dpre_(pi_row_, j), &dpre_(theta_row_, j), element_loss_.col(t).data()};
-            const auto kernel = may_lean && all_finite(&out_(0, j), 3 * genes_) ? lean : checked;
-            const double sum = kernel(c, terms, genes_, T(loss.ridge), packed_[static_cast<std::size_t>(t)]);
-            Eigen::Index used_here = 0;
-            cell_loss_[static_cast<std::size_t>(j)] = guarded ? kernel::guard_column(c, genes_, zi, used_here) : sum;
-            cell_used_[static_cast<std::size_t>(j)] = guarded ? used_here : genes_;
+            const auto kernel = may_lean && all_finite(&pre_(0, j), head_rows_) ? lean : checked;
+            const kernel::CellLoss r = kernel(c, counts.cell(j), terms, genes_, T(loss.ridge), guarded, packed_[static_cast<std::size_t>(t)]);
+            cell_loss_[static_cast<std::size_t>(j)] = r.sum;
+            cell_used_[static_cast<std::size_t>(j)] = r.used;
         }
     });
     double total = 0;

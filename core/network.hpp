@@ -58,9 +58,16 @@ public:
 
     /// Forward pass over b cells stored as consecutive columns: x (G x b), sf (b).
     /// training: batch statistics in BN and running statistics updated; else running statistics.
-    void forward(const T* x, const T* sf, Eigen::Index b, bool training);
-    /// Mean loss of the last forward against counts y (G x b) with lgamma(y+1) precomputed, and
-    /// its gradient w.r.t. the head pre-activations (kept for backward). NaN if nothing counted.
+    /// activate = false stops at the heads' pre-activations: loss_and_head_gradient computes the
+    /// activations itself, fused with the loss (the trainer's path), and mu(), pi(), theta() hold
+    /// them only after it.
+    void forward(const T* x, const T* sf, Eigen::Index b, bool training, bool activate = true);
+    /// Mean loss of the last forward against the batch's counts, and its gradient w.r.t. the head
+    /// pre-activations (kept for backward); also sets the head activations (mu(), pi(), theta()).
+    /// NaN if nothing counted.
+    double loss_and_head_gradient(const kernel::CountBatch<T>& counts, Eigen::Index b, const LossOptions& loss,
+                                  Eigen::Index* used = nullptr);
+    /// The same for dense counts y (G x b) with lgamma(y+1) precomputed (tests, small data).
     double loss_and_head_gradient(const T* y, const T* lgy1, Eigen::Index b, const LossOptions& loss,
                                   Eigen::Index* used = nullptr);
     /// Gradients of that loss w.r.t. every parameter into `grads` (overwritten).
@@ -124,8 +131,7 @@ private:
     // Per-gene dispersion: theta, then its capped value and theta-only loss terms (ThetaTerms as
     // arrays, so the loss kernel loads them as vectors) and d theta / d parameter.
     Vec<T> gene_theta_, gene_cap_, gene_scale_, gene_lg_, gene_dg_, gene_log_te_, gene_slope_;
-    // Per thread: one cell's per-gene losses (for the guarded loss's second pass) and its
-    // non-zero entries packed for the loss kernel. Per cell of a batch: loss sum, elements used.
+    // Per thread: one cell's per-gene losses and the loss kernel's scratch. Per cell of a batch: loss sum, elements used.
     Mat<T> element_loss_;
     std::vector<kernel::Packed<T>> packed_;
     std::vector<double> cell_loss_;
@@ -136,9 +142,9 @@ private:
     // Runs f(thread, begin, count) over the parts of [0, n) (boundaries multiples of align).
     template <typename F>
     void parallel(Eigen::Index n, Eigen::Index align, F&& f);
-    void activate_heads(const T* sf_ptr, Eigen::Index b, Eigen::Index g0, Eigen::Index g1);
-    template <bool Checked>
-    void activate_heads_as(const T* sf_ptr, Eigen::Index b, Eigen::Index g0, Eigen::Index g1);
+    void activate_heads(Eigen::Index b, Eigen::Index g0, Eigen::Index g1);
+    std::vector<T> sf_;                      // size factors of the last forward's cells
+    kernel::CountBatch<T> dense_counts_;     // the dense loss_and_head_gradient's counts, sized on first use
     const T* last_x_ = nullptr;  // input of the last forward (G x b), read by backward
 };
 

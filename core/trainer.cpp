@@ -68,7 +68,7 @@ Trainer::Trainer(Model& model, const Preprocessed& data)
     const Eigen::Index n = data.n_cells();
     if (n < 2) throw std::invalid_argument("training needs at least two cells with counts");
     // lgamma(y + 1) is a constant of the loss per count: looked up for small integers (almost all
-    // counts), computed otherwise, and never stored per entry.
+    // counts), computed otherwise (gather), and never stored per entry.
     lgamma_table_.resize(kLgammaTable);
     for (std::size_t k = 0; k < kLgammaTable; ++k) lgamma_table_[k] = static_cast<float>(std::lgamma(static_cast<double>(k) + 1.0));
 
@@ -83,8 +83,7 @@ Trainer::Trainer(Model& model, const Preprocessed& data)
     train_idx_.assign(all.begin() + n_val, all.end());
 
     xb_.resize(net_.n_genes(), net_.max_batch());
-    yb_.resize(net_.n_genes(), net_.max_batch());
-    lb_.resize(net_.n_genes(), net_.max_batch());
+    counts_.resize(net_.n_genes(), net_.max_batch());
     sb_.resize(net_.max_batch());
     opt_state_.reset(net_.params.size());
     take(good_snap_);
@@ -118,28 +117,23 @@ double Trainer::epoch_fraction() const {
 }
 
 void Trainer::gather(const std::vector<Eigen::Index>& cells, std::size_t from, Eigen::Index b) {
-    const Eigen::Index g = net_.n_genes();
     // Cells are independent columns: split across the model's threads (done on one thread, the
     // others waited; with 2 threads in wasm that was a few % of an epoch).
+    // lgamma(y + 1) is looked up for small whole counts (almost all) and computed otherwise:
+    // lgamma_fast, not std::lgamma, because this runs on several threads and glibc's lgamma
+    // writes the global signgam.
+    auto lgamma1 = [&](float v) {
+        return v < static_cast<float>(kLgammaTable) && v == std::floor(v) ? lgamma_table_[static_cast<std::size_t>(v)]
+                                                                        : static_cast<float>(lgamma_fast(static_cast<double>(v) + 1.0));
+    };
     parallel_ranges(model_.pool, model_.threads, b, [&](Eigen::Index k0, Eigen::Index k1) {
         for (Eigen::Index k = k0; k < k1; ++k) {
-            const Eigen::Index c = cells[from + static_cast<std::size_t>(k)];
-            data_.input_column(c, xb_.col(k).data());
-            float* y = yb_.col(k).data();
-            float* lg = lb_.col(k).data();
-            std::fill(y, y + g, 0.0f);
-            std::fill(lg, lg + g, 0.0f);  // lgamma(0 + 1) = 0
-            for (auto e = data_.start[static_cast<std::size_t>(c)]; e < data_.start[static_cast<std::size_t>(c) + 1]; ++e) {
-                const auto i = data_.gene[static_cast<std::size_t>(e)];
-                const float v = data_.count[static_cast<std::size_t>(e)];
-                y[i] = v;
-                const bool small = v < static_cast<float>(kLgammaTable) && v == std::floor(v);
-                // lgamma_fast, not std::lgamma: this runs on several threads, and glibc's lgamma
-                // writes the global signgam.
-                lg[i] = small ? lgamma_table_[static_cast<std::size_t>(v)]
-                              : static_cast<float>(lgamma_fast(static_cast<double>(v) + 1.0));
-            }
-            sb_(k) = data_.size_factors(c);
+            const auto c = static_cast<std::size_t>(cells[from + static_cast<std::size_t>(k)]);
+            data_.input_column(static_cast<Eigen::Index>(c), xb_.col(k).data());
+            const auto s = static_cast<std::size_t>(data_.start[c]);
+            counts_.set_cell(k, data_.gene.data() + s, data_.count.data() + s,
+                             static_cast<Eigen::Index>(data_.start[c + 1]) - static_cast<Eigen::Index>(s), lgamma1);
+            sb_(k) = data_.size_factors(static_cast<Eigen::Index>(c));
         }
     }, 1);
 }
@@ -149,8 +143,8 @@ bool Trainer::run_batch() {
     auto b = static_cast<Eigen::Index>(std::min<std::size_t>(static_cast<std::size_t>(options_.batch_size), n - batch_start_));
     if (n - batch_start_ - static_cast<std::size_t>(b) == 1) ++b;  // never leave a batch of one cell
     gather(order_, batch_start_, b);
-    net_.forward(xb_.data(), sb_.data(), b, true);
-    const double loss = net_.loss_and_head_gradient(yb_.data(), lb_.data(), b, loss_);
+    net_.forward(xb_.data(), sb_.data(), b, true, false);  // the loss activates the heads
+    const double loss = net_.loss_and_head_gradient(counts_, b, loss_);
     if (!std::isfinite(loss)) return false;
     net_.backward(b);
     // A non-finite gradient leaves the weights untouched and is reported as divergence.
@@ -188,9 +182,9 @@ double Trainer::validation_loss() {
         const auto b = static_cast<Eigen::Index>(
             std::min<std::size_t>(static_cast<std::size_t>(net_.max_batch()), val_idx_.size() - start));
         gather(val_idx_, start, b);
-        net_.forward(xb_.data(), sb_.data(), b, false);
+        net_.forward(xb_.data(), sb_.data(), b, false, false);
         Eigen::Index used = 0;
-        const double l = net_.loss_and_head_gradient(yb_.data(), lb_.data(), b, loss_, &used);
+        const double l = net_.loss_and_head_gradient(counts_, b, loss_, &used);
         if (used > 0) {
             total += l * static_cast<double>(used);
             used_total += used;

@@ -102,7 +102,8 @@ private:
     LossOptions loss_;
     std::vector<float> lgamma_table_;  // lgamma(k + 1) for small integer counts k (most counts)
     std::vector<Eigen::Index> train_idx_, val_idx_, order_;
-    Eigen::MatrixXf xb_, yb_, lb_;  // batch buffers, G x max_batch
+    Eigen::MatrixXf xb_;               // batch inputs, G x max_batch
+    kernel::CountBatch<float> counts_;  // the batch's non-zero counts, as the loss reads them
     Eigen::VectorXf sb_;
     OptimizerState<float> opt_state_;
     Rng rng_;

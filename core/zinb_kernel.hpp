@@ -1,9 +1,11 @@
-// The training hot path: the ZINB loss and its gradient w.r.t. the heads' pre-activations for
-// one cell, fused with the heads' activation derivatives, as branch-free loops that compilers
-// vectorize (AVX natively, SIMD128 in wasm): the zero case over all genes, the non-zero cases
-// over the cell's non-zero counts only. zinb_loss.hpp holds the scalar reference
-// (zinb_element) these loops must agree with; tests/network_test.cpp checks that they do, and
-// checks the gradients against finite differences. Used by Network::loss_and_head_gradient.
+// The training hot path: for one cell, the head activations, the ZINB loss and its gradient
+// w.r.t. the heads' pre-activations, as short branch-free loops that compilers vectorize (AVX
+// natively, SIMD128 in wasm): activations and the zero case over all genes, the non-zero cases
+// over the cell's non-zero counts only (count_batch.hpp). zinb_loss.hpp holds the scalar
+// reference (zinb_element) these loops must agree with; tests/zinb_kernel_test.cpp and
+// tests/network_test.cpp check that they do, and check the gradients against finite
+// differences. Used by Network::loss_and_head_gradient (training) and Network::forward
+// (activations only).
 #pragma once
 
 #include <cmath>
@@ -13,16 +15,22 @@
 #include <vector>
 
 #include "fast_math.hpp"
+#include "count_batch.hpp"
 #include "layers.hpp"
 #include "special.hpp"
 #include "zinb_loss.hpp"
 
 namespace zimpute::kernel {
 
-// The pointers of one cell (column) for the loss kernel.
+// One cell (column) for the loss kernel: the heads' pre-activations in, their activations, the
+// per-element loss and the gradients w.r.t. the pre-activations out (genes entries each).
+// pre_pi and pi are read and written with zero inflation only, pre_theta and theta with a theta
+// head (cell-gene dispersion) only.
 template <typename T>
 struct Column {
-    const T *y, *lgy1, *mu, *pi, *theta, *pre_mu, *pre_theta;
+    const T *pre_mu, *pre_pi, *pre_theta;
+    T size_factor;  // mu = size_factor * clamp(exp(pre_mu)); 1 without size factors
+    T *mu, *pi, *theta;
     T *g_mu, *g_pi, *g_theta, *loss;
 };
 
@@ -34,9 +42,40 @@ struct GeneTerms {
     HeadBounds<T> bounds = head_bounds<T>(true);
 };
 
+// The head activations, always inlined into loops that vectorize. Checked: the clamps keep a NaN
+// (so divergence is seen). Checked = false (bounded heads only): the unchecked exp gives ~2.4e38 and ~1.2e-38 where exp
+// gives inf and 0, which the clamps map to the same bounds; and its inputs are finite, so the
+// clamps need not keep NaN (clamp<false> in fast_math.hpp).
+template <bool Checked, typename T>
+ZIMPUTE_ALWAYS_INLINE T mu_activation(T p, T size_factor, const HeadBounds<T>& hb) {
+    return size_factor * clamp<Checked>(fexp<Checked>(p), hb.mu_lo, hb.mu_hi);
+}
+// pi = sigmoid(p), in [0, 1] either way: the unchecked exp's finite extremes give ~4e-39, not 0.
+template <bool Checked, typename T>
+ZIMPUTE_ALWAYS_INLINE T pi_activation(T p) { return T(1) / (T(1) + fexp<Checked>(-p)); }
+// theta = clamp(softplus(p) or exp(p)) and d theta / d p (0 at a bound): the derivative shares
+// exp(p) with the activation (softplus' = e / (1 + e)).
+template <bool Checked, bool Softplus, typename T>
+ZIMPUTE_ALWAYS_INLINE T theta_activation(T p, const HeadBounds<T>& hb, T& slope) {
+    const T e = fexp<Checked>(p);
+    T t, d;
+    if (Softplus) {
+        t = p > T(20) ? p : flog1p<Checked>(e);
+        d = p > T(20) ? T(1) : e / (T(1) + e);
+    } else {
+        t = e, d = e;
+    }
+    t = clamp<Checked>(t, hb.th_lo, hb.th_hi);
+    slope = ((t <= hb.th_lo) | (t >= hb.th_hi)) ? T(0) : d;
+    return t;
+}
+
+// Checked = false only under bounded heads, where theta <= kThetaHeadMax: the loss's cap on theta
+// (kThetaMax) is then never active, and the unchecked passes skip it.
+static_assert(kThetaHeadMax < kThetaMax, "bounded theta must stay below the loss's cap");
+
 // Which counts a pass handles: y = 0; y a whole number 1..kSmallCount; any y > 0.
 enum class Case { zero, small, general };
-constexpr int kSmallCount = 6;
 
 // lgamma(y + t) - lgamma(t) and digamma(y + t) - digamma(t) for whole y in 1..kSmallCount, as
 // log p and p'/p with p = t (t+1) ... (t+y-1): one log and one division instead of two lgamma
@@ -58,70 +97,58 @@ ZIMPUTE_ALWAYS_INLINE void small_count_terms(T y, T t, T& lg_diff, T& dg_diff) {
     dg_diff = dp / p;
 }
 
-// Loss and gradient w.r.t. the head pre-activations of one element, for one Case (y and lgy1
-// are not read for Case::zero). Branch-free, always inlined into loops the compilers vectorize.
-// Formulas and derivations: zinb_element in zinb_loss.hpp, which the tests check against finite
-// differences. Checked = false uses the log and exp without special-value handling
-// (fast_math.hpp): only for bounded heads and finite mu, pi, theta (the dispatch is in
+// Loss and gradient w.r.t. the head pre-activations of one element with y > 0, or with y = 0
+// without zero inflation (y and lgy1 are not read for Case::zero), given the activations mu, pi,
+// theta and d theta / d pre-activation (th_slope; th and th_slope are not read with PerGene).
+// Branch-free, always inlined into loops the compilers vectorize. Formulas and derivations:
+// zinb_element in zinb_loss.hpp, which the tests check against finite differences. Checked = false uses the log and exp without special-value
+// handling (fast_math.hpp): only for bounded heads and finite pre-activations (the dispatch is in
 // Network::loss_and_head_gradient), where every log argument below is a positive normal float.
-template <typename T, bool PerGene, bool ZeroInflated, bool Softplus, Case C, bool Checked>
-ZIMPUTE_ALWAYS_INLINE T element(T y, T lgy1, T mu, T pi, T th, T pre_mu, T pre_theta, const GeneTerms<T>& gt,
+template <typename T, bool PerGene, bool ZeroInflated, Case C, bool Checked>
+ZIMPUTE_ALWAYS_INLINE T element(T y, T lgy1, T mu, T pi, T th, T th_slope, T pre_mu, const GeneTerms<T>& gt,
                                 Eigen::Index g, T ridge, T& gm, T& gth, T& gp) {
+    static_assert(C != Case::zero || !ZeroInflated, "the zero-inflated y = 0 case is zero_pass's");
     const T eps = T(kLossEps), cap = T(kThetaMax);
     const T log_mu_lo = gt.bounds.log_mu_lo, log_mu_hi = gt.bounds.log_mu_hi;
-    const T th_lo = gt.bounds.th_lo, th_hi = gt.bounds.th_hi;
     constexpr bool NonZero = C != Case::zero;
     T theta, scale, slope;
     if (PerGene) {
         theta = gt.theta[g], scale = gt.scale[g], slope = gt.slope[g];
     } else {
-        scale = th > cap ? T(0) : T(1);
-        theta = th > cap ? cap : th;
-        const T s = Softplus ? T(1) / (T(1) + fexp<Checked>(-pre_theta)) : th;
-        slope = ((th <= th_lo) | (th >= th_hi)) ? T(0) : s;
+        scale = !Checked || th <= cap ? T(1) : T(0);
+        theta = Checked && th > cap ? cap : th;
+        slope = th_slope;
     }
     const T te = theta + eps, tme = te + mu;
     T l, dmu, dth, dpi = T(0);
-    if (NonZero || !ZeroInflated) {
-        // Negative binomial part. For y = 0 without zero inflation the lgamma and y terms vanish
-        // exactly (lgamma(0 + te) - lgamma(te) = 0), so only the non-zero cases compute them.
-        const T log_ratio = flog<Checked>(tme / te);
-        l = theta * log_ratio;
-        dmu = theta / tme;
-        dth = scale * (log_ratio - theta * mu / (te * tme));
-        if (NonZero) {
-            // lg_diff = lgamma(y + te) - lgamma(te), dg_diff the same for digamma
-            T lg_diff, dg_diff;
-            const T log_te = PerGene ? gt.log_te[g] : flog<Checked>(te);
-            if (C == Case::small) {
-                small_count_terms<T, Checked>(y, te, lg_diff, dg_diff);
-            } else {
-                T lg_t, dg_t, lg_ty, dg_ty;
-                if (PerGene) lg_t = gt.lg[g], dg_t = gt.dg[g];
-                else lgamma_digamma<Checked>(te, lg_t, dg_t);
-                lgamma_digamma<Checked>(y + te, lg_ty, dg_ty);
-                lg_diff = lg_ty - lg_t;
-                dg_diff = dg_ty - dg_t;
-            }
-            l = lgy1 - lg_diff + (theta + y) * log_ratio + y * (log_te - flog<Checked>(mu + eps));
-            dmu = (theta + y) / tme - y / (mu + eps);
-            dth = scale * (log_ratio - dg_diff - (theta + y) * mu / (te * tme) + y / te);
+    // Negative binomial part. For y = 0 without zero inflation the lgamma and y terms vanish
+    // exactly (lgamma(0 + te) - lgamma(te) = 0), so only the non-zero cases compute them.
+    const T log_ratio = flog<Checked>(tme / te);
+    l = theta * log_ratio;
+    dmu = theta / tme;
+    dth = scale * (log_ratio - theta * mu / (te * tme));
+    if (NonZero) {
+        // lg_diff = lgamma(y + te) - lgamma(te), dg_diff the same for digamma
+        T lg_diff, dg_diff;
+        const T log_te = PerGene ? gt.log_te[g] : flog<Checked>(te);
+        if (C == Case::small) {
+            small_count_terms<T, Checked>(y, te, lg_diff, dg_diff);
+        } else {
+            T lg_t, dg_t, lg_ty, dg_ty;
+            if (PerGene) lg_t = gt.lg[g], dg_t = gt.dg[g];
+            else lgamma_digamma<Checked>(te, lg_t, dg_t);
+            lgamma_digamma<Checked>(y + te, lg_ty, dg_ty);
+            lg_diff = lg_ty - lg_t;
+            dg_diff = dg_ty - dg_t;
         }
-        if (ZeroInflated) {
-            const T one_m_pi = T(1) - pi + eps;
-            l -= flog<Checked>(one_m_pi);
-            dpi = T(1) / one_m_pi;
-        }
-    } else {
-        // y = 0: z = (theta/(theta+mu+eps))^theta, D = pi + (1-pi) z + eps, L = -log D
-        const T base = theta / tme, log_base = flog<Checked>(base);
-        const T z = fexp<Checked>(theta * log_base);
-        const T d = pi + (T(1) - pi) * z + eps, inv_d = T(1) / d;
-        const T dz = -(T(1) - pi) * inv_d;
-        l = -flog<Checked>(d);
-        dpi = -(T(1) - z) * inv_d;
-        dmu = dz * (-z * base);
-        dth = scale * dz * z * (log_base + T(1) - base);
+        l = lgy1 - lg_diff + (theta + y) * log_ratio + y * (log_te - flog<Checked>(mu + eps));
+        dmu = (theta + y) / tme - y / (mu + eps);
+        dth = scale * (log_ratio - dg_diff - (theta + y) * mu / (te * tme) + y / te);
+    }
+    if (ZeroInflated) {
+        const T one_m_pi = T(1) - pi + eps;
+        l -= flog<Checked>(one_m_pi);
+        dpi = T(1) / one_m_pi;
     }
     if (ZeroInflated) {
         l += ridge * pi * pi;
@@ -133,138 +160,225 @@ ZIMPUTE_ALWAYS_INLINE T element(T y, T lgy1, T mu, T pi, T th, T pre_mu, T pre_t
     return l;
 }
 
-// Scratch for one cell's non-zero entries packed contiguously (so the y > 0 cases run as dense
-// vectorizable loops over them only): genes wide, sized once.
+// Per-thread scratch, genes wide, sized once: the zero pass's intermediates for every gene of
+// the cell at hand (theta's slope is read back for the non-zero counts too, instead of being
+// recomputed), and the head values of the cell's non-zero entries packed contiguously, so the
+// y > 0 cases run as dense vectorizable loops over those entries only.
 template <typename T>
 struct Packed {
-    std::vector<std::int32_t> idx;
-    std::vector<T> y, lgy1, mu, pi, theta, pre_mu, pre_theta, loss, gm, gth, gp;
+    std::vector<T> slope_all, base_all, log_base_all, z_all;
+    std::vector<T> mu, pi, theta, slope, pre_mu, loss, gm, gth, gp;
     void resize(Eigen::Index n) {
-        const auto m = static_cast<std::size_t>(n);
-        idx.resize(m);
-        for (auto* v : {&y, &lgy1, &mu, &pi, &theta, &pre_mu, &pre_theta, &loss, &gm, &gth, &gp}) v->resize(m);
+        for (auto* v : {&slope_all, &base_all, &log_base_all, &z_all, &mu, &pi, &theta, &slope, &pre_mu, &loss, &gm, &gth, &gp})
+            v->resize(static_cast<std::size_t>(n));
     }
 };
 
-// The y > 0 cases over packed entries [from, to).
-template <typename T, bool PerGene, bool ZeroInflated, bool Softplus, Case C, bool Checked>
-void nonzero_pass(Packed<T>& pk, const GeneTerms<T>& gt, Eigen::Index from, Eigen::Index to, T ridge) {
-    if (PerGene) {
-        // Per-gene terms are indexed by gene: this pass reads them through idx (a gather).
-        for (Eigen::Index k = from; k < to; ++k) {
-            const auto kk = static_cast<std::size_t>(k);
-            T gm, gth, gp;
-            pk.loss[kk] = element<T, true, ZeroInflated, Softplus, C, Checked>(pk.y[kk], pk.lgy1[kk], pk.mu[kk], pk.pi[kk], T(0),
-                                                                     pk.pre_mu[kk], T(0), gt, pk.idx[kk], ridge, gm, gth, gp);
-            pk.gm[kk] = gm, pk.gth[kk] = gth, pk.gp[kk] = gp;
-        }
-        return;
+// The activations of n genes of one cell, one head per loop (the loops are short enough for
+// V8 to keep their values in registers): mu from pre-activations pm, theta and its slope from
+// pt, pi from pp. Used by the loss kernel and by Network::forward.
+template <bool Checked, typename T>
+ZIMPUTE_NOINLINE void activate_mu(const T* __restrict pm, T* __restrict mu, Eigen::Index n, T size_factor, HeadBounds<T> hb) {
+#pragma omp simd
+    for (Eigen::Index i = 0; i < n; ++i) mu[i] = mu_activation<Checked>(pm[i], size_factor, hb);
+}
+template <bool Checked, bool Softplus, typename T>
+ZIMPUTE_NOINLINE void activate_theta(const T* __restrict pt, T* __restrict th, T* __restrict slope, Eigen::Index n,
+                                     HeadBounds<T> hb) {
+#pragma omp simd
+    for (Eigen::Index i = 0; i < n; ++i) th[i] = theta_activation<Checked, Softplus>(pt[i], hb, slope[i]);
+}
+template <bool Checked, typename T>
+ZIMPUTE_NOINLINE void activate_pi(const T* __restrict pp, T* __restrict pi, Eigen::Index n) {
+#pragma omp simd
+    for (Eigen::Index i = 0; i < n; ++i) pi[i] = pi_activation<Checked>(pp[i]);
+}
+
+// The zero-inflated y = 0 case, L = -log(pi + (1-pi) z + eps) with z = (theta/(theta+mu+eps))^theta
+// (zinb_loss.hpp, whose zinb_element the tests hold this to; theta capped at 1e6), in two loops:
+// z and its parts first, then the loss and the gradients.
+template <typename T, bool PerGene, bool Checked>
+ZIMPUTE_NOINLINE void zero_z(const T* __restrict th, const T* __restrict mu, const T* __restrict gene_theta, T* __restrict base,
+                             T* __restrict log_base, T* __restrict zs, Eigen::Index n) {
+    const T eps = T(kLossEps), cap = T(kThetaMax);
+#pragma omp simd
+    for (Eigen::Index i = 0; i < n; ++i) {
+        const T theta = PerGene || !Checked ? (PerGene ? gene_theta[i] : th[i]) : (th[i] > cap ? cap : th[i]);
+        const T b = theta / (theta + eps + mu[i]), lb = flog<Checked>(b);
+        base[i] = b;
+        log_base[i] = lb;
+        zs[i] = fexp<Checked>(theta * lb);
     }
-    const T* y = pk.y.data();
-    const T* lgy1 = pk.lgy1.data();
+}
+template <typename T, bool PerGene, bool Checked>
+ZIMPUTE_NOINLINE void zero_loss(const Column<T>& c, const GeneTerms<T>& gt, const Packed<T>& pk, Eigen::Index n, T ridge) {
+    const T eps = T(kLossEps), cap = T(kThetaMax);
+    const T log_mu_lo = gt.bounds.log_mu_lo, log_mu_hi = gt.bounds.log_mu_hi;
+    const T* __restrict pm = c.pre_mu;
+    const T* __restrict mu = c.mu;
+    const T* __restrict pi = c.pi;
+    const T* __restrict th = c.theta;
+    const T* __restrict slope = PerGene ? gt.slope : pk.slope_all.data();
+    const T* __restrict base = pk.base_all.data();
+    const T* __restrict log_base = pk.log_base_all.data();
+    const T* __restrict zs = pk.z_all.data();
+    T* __restrict loss = c.loss;
+    T* __restrict gmu = c.g_mu;
+    T* __restrict gth = c.g_theta;
+    T* __restrict gpi = c.g_pi;
+#pragma omp simd
+    for (Eigen::Index i = 0; i < n; ++i) {
+        const T p = pi[i], z = zs[i], b = base[i];
+        const T scale = PerGene ? gt.scale[i] : (!Checked || th[i] <= cap ? T(1) : T(0));
+        const T d = p + (T(1) - p) * z + eps, inv_d = T(1) / d;
+        const T dz = -(T(1) - p) * inv_d;
+        const T dmu = dz * (-z * b);
+        const T dth = scale * dz * z * (log_base[i] + T(1) - b);
+        const T dpi = -(T(1) - z) * inv_d + T(2) * ridge * p;
+        loss[i] = -flog<Checked>(d) + ridge * p * p;
+        gmu[i] = ((pm[i] < log_mu_lo) | (pm[i] > log_mu_hi)) ? T(0) : dmu * mu[i];
+        gth[i] = dth * slope[i];
+        gpi[i] = dpi * p * (T(1) - p);
+    }
+}
+
+// Without zero inflation y = 0 is the negative binomial's case: one log, in element().
+template <typename T, bool PerGene, bool Checked>
+ZIMPUTE_NOINLINE void zero_loss_nb(const Column<T>& c, const GeneTerms<T>& gt, const Packed<T>& pk, Eigen::Index n) {
+    const T* __restrict pm = c.pre_mu;
+    const T* __restrict mu = c.mu;
+    const T* __restrict th = c.theta;
+    const T* __restrict slope = pk.slope_all.data();
+    T* __restrict loss = c.loss;
+    T* __restrict gmu = c.g_mu;
+    T* __restrict gth = c.g_theta;
+#pragma omp simd
+    for (Eigen::Index i = 0; i < n; ++i) {
+        T gm, gt_, gp;
+        loss[i] = element<T, PerGene, false, Case::zero, Checked>(T(0), T(0), mu[i], T(0), PerGene ? T(0) : th[i],
+                                                                  PerGene ? T(0) : slope[i], pm[i], gt, i, T(0), gm, gt_, gp);
+        gmu[i] = gm, gth[i] = gt_;
+    }
+}
+
+// Every gene of a cell: the head activations (written to c.mu, c.pi, c.theta) and the y = 0
+// case of the loss (no lgamma or digamma: most counts are zero; the non-zero ones are
+// overwritten afterwards). As several short loops through L1-resident scratch, not one: one loop
+// of the whole chain (four exp, three log, five divisions per element) was too long for the
+// out-of-order window to overlap iterations, and had more live values than registers. It ran at
+// 1.6x the time natively and 1.4x in wasm, where V8 spilled most of it.
+template <typename T, bool PerGene, bool ZeroInflated, bool Softplus, bool Checked>
+void zero_pass(const Column<T>& c, const GeneTerms<T>& gt, Eigen::Index genes, T ridge, Packed<T>& pk) {
+    activate_mu<Checked>(c.pre_mu, c.mu, genes, c.size_factor, gt.bounds);
+    if (!PerGene) activate_theta<Checked, Softplus>(c.pre_theta, c.theta, pk.slope_all.data(), genes, gt.bounds);
+    if (!ZeroInflated) return zero_loss_nb<T, PerGene, Checked>(c, gt, pk, genes);
+    activate_pi<Checked>(c.pre_pi, c.pi, genes);
+    zero_z<T, PerGene, Checked>(c.theta, c.mu, gt.theta, pk.base_all.data(), pk.log_base_all.data(), pk.z_all.data(), genes);
+    zero_loss<T, PerGene, Checked>(c, gt, pk, genes, ridge);
+}
+
+// The y > 0 cases over packed entries [from, to).
+template <typename T, bool PerGene, bool ZeroInflated, Case C, bool Checked>
+void nonzero_pass(const NonZeros<T>& nz, Packed<T>& pk, const GeneTerms<T>& gt, Eigen::Index from, Eigen::Index to, T ridge) {
+    const T* y = nz.y;
+    const T* lgy1 = nz.lgy1;
     const T* mu = pk.mu.data();
     const T* pi = pk.pi.data();
     const T* th = pk.theta.data();
+    const T* sl = pk.slope.data();
     const T* pm = pk.pre_mu.data();
-    const T* pt = pk.pre_theta.data();
     T* loss = pk.loss.data();
     T* gmo = pk.gm.data();
     T* gto = pk.gth.data();
     T* gpo = pk.gp.data();
+    if (PerGene) {
+        // Per-gene terms are indexed by gene: this pass reads them through nz.gene (a gather).
+        for (Eigen::Index k = from; k < to; ++k) {
+            T gm, gth, gp;
+            loss[k] = element<T, true, ZeroInflated, C, Checked>(y[k], lgy1[k], mu[k], pi[k], T(0), T(0), pm[k], gt, nz.gene[k],
+                                                                 ridge, gm, gth, gp);
+            gmo[k] = gm, gto[k] = gth, gpo[k] = gp;
+        }
+        return;
+    }
 #pragma omp simd
     for (Eigen::Index k = from; k < to; ++k) {
         T gm, gth, gp;
-        loss[k] = element<T, false, ZeroInflated, Softplus, C, Checked>(y[k], lgy1[k], mu[k], pi[k], th[k], pm[k], pt[k], gt, 0, ridge,
-                                                              gm, gth, gp);
+        loss[k] = element<T, false, ZeroInflated, C, Checked>(y[k], lgy1[k], mu[k], pi[k], th[k], sl[k], pm[k], gt, 0, ridge, gm,
+                                                              gth, gp);
         gmo[k] = gm, gto[k] = gth, gpo[k] = gp;
     }
 }
 
-// Loss of one cell and the gradient w.r.t. every head pre-activation, in passes: the y = 0 case
-// for every gene (no lgamma or digamma: most counts are zero), then the y > 0 cases for the
-// cell's non-zero counts only, packed contiguously and scattered back (small whole counts by
-// small_count_terms, the rest with lgamma_digamma). Writes each element's loss to c.loss and
-// returns their sum.
-template <typename T, bool PerGene, bool ZeroInflated, bool Softplus, bool Checked>
-double loss_kernel(const Column<T>& c, const GeneTerms<T>& gt, Eigen::Index genes, T ridge, Packed<T>& pk) {
-    // omp simd (compile-time only, -fopenmp-simd): permits the masked evaluation that vectorizing
-    // these loops needs.
-#pragma omp simd
+// One cell's loss: the sum over the elements counted, and how many were counted.
+struct CellLoss {
+    double sum = 0;
+    Eigen::Index used = 0;
+};
+
+// The guarded loss: elements whose loss or gradient is not finite leave the sum and get zero
+// gradient (their c.loss is zeroed too). Written so GCC vectorizes it: unconditional stores of
+// selects, an integer count, and the float sum in a loop of its own; with a float count and
+// conditional stores in one `omp simd reduction` loop it stayed scalar (3% of a native epoch).
+template <typename T, bool ZeroInflated>
+CellLoss guard_column(const Column<T>& c, Eigen::Index genes) {
+    const T big = std::numeric_limits<T>::max();
+    T* __restrict loss = c.loss;
+    T* __restrict gmu = c.g_mu;
+    T* __restrict gth = c.g_theta;
+    T* __restrict gpi = c.g_pi;
+    Eigen::Index counted = 0;
     for (Eigen::Index i = 0; i < genes; ++i) {
-        T gm, gth, gp;
-        c.loss[i] = element<T, PerGene, ZeroInflated, Softplus, Case::zero, Checked>(T(0), T(0), c.mu[i], ZeroInflated ? c.pi[i] : T(0),
-                                                                           PerGene ? T(0) : c.theta[i], c.pre_mu[i],
-                                                                           PerGene ? T(0) : c.pre_theta[i], gt, i, ridge, gm, gth, gp);
-        c.g_mu[i] = gm;
-        c.g_theta[i] = gth;
-        if (ZeroInflated) c.g_pi[i] = gp;
-    }
-    // Non-zero counts, packed: small whole counts from the front, the rest from the back, then
-    // moved down so [0, n) is contiguous.
-    // Branch-free: each index is written to both ends and a slot is kept only where it belongs
-    // (zeros are scattered at random, so a branch here mispredicts on every other gene; it cost
-    // more than the passes save).
-    Eigen::Index n_small = 0, back = genes;
-    for (Eigen::Index i = 0; i < genes; ++i) {
-        const T y = c.y[i];
-        const bool nz = y >= T(1e-8);
-        const bool small = nz & (y <= T(kSmallCount)) & (y == std::floor(y));
-        pk.idx[static_cast<std::size_t>(n_small)] = static_cast<std::int32_t>(i);
-        n_small += small;
-        pk.idx[static_cast<std::size_t>(back - 1)] = static_cast<std::int32_t>(i);
-        back -= nz & !small;
-    }
-    const Eigen::Index n_general = genes - back;
-    for (Eigen::Index k = 0; k < n_general; ++k) pk.idx[static_cast<std::size_t>(n_small + k)] = pk.idx[static_cast<std::size_t>(back + k)];
-    const Eigen::Index n = n_small + n_general;
-    for (Eigen::Index k = 0; k < n; ++k) {
-        const auto kk = static_cast<std::size_t>(k);
-        const auto i = pk.idx[kk];
-        pk.y[kk] = c.y[i], pk.lgy1[kk] = c.lgy1[i], pk.mu[kk] = c.mu[i];
-        pk.pi[kk] = ZeroInflated ? c.pi[i] : T(0);
-        pk.theta[kk] = PerGene ? T(0) : c.theta[i];
-        pk.pre_mu[kk] = c.pre_mu[i];
-        pk.pre_theta[kk] = PerGene ? T(0) : c.pre_theta[i];
-    }
-    nonzero_pass<T, PerGene, ZeroInflated, Softplus, Case::small, Checked>(pk, gt, 0, n_small, ridge);
-    nonzero_pass<T, PerGene, ZeroInflated, Softplus, Case::general, Checked>(pk, gt, n_small, n, ridge);
-    for (Eigen::Index k = 0; k < n; ++k) {
-        const auto kk = static_cast<std::size_t>(k);
-        const auto i = pk.idx[kk];
-        c.loss[i] = pk.loss[kk];
-        c.g_mu[i] = pk.gm[kk];
-        c.g_theta[i] = pk.gth[kk];
-        if (ZeroInflated) c.g_pi[i] = pk.gp[kk];
+        const T l = loss[i], gm = gmu[i], gt = gth[i];
+        const T gp = ZeroInflated ? gpi[i] : T(0);
+        // |x| <= max is false for NaN and infinity; compares joined with & (&& would branch)
+        const bool ok = (std::fabs(l) <= big) & (std::fabs(gm) <= big) & (std::fabs(gt) <= big) & (std::fabs(gp) <= big);
+        counted += ok;
+        loss[i] = ok ? l : T(0);
+        gmu[i] = ok ? gm : T(0);
+        gth[i] = ok ? gt : T(0);
+        if constexpr (ZeroInflated) gpi[i] = ok ? gp : T(0);
     }
     T total = 0;
 #pragma omp simd reduction(+ : total)
-    for (Eigen::Index i = 0; i < genes; ++i) total += c.loss[i];
-    return static_cast<double>(total);
+    for (Eigen::Index i = 0; i < genes; ++i) total += loss[i];
+    return CellLoss{static_cast<double>(total), counted};
 }
 
-// The guarded loss: elements whose loss or gradient is not finite leave the mean and get zero
-// gradient. A separate simple loop, because inside the kernel's loop it stops GCC vectorizing.
-// Returns the sum over finite elements and adds their number to `count`.
-template <typename T>
-double guard_column(const Column<T>& c, Eigen::Index genes, bool zero_inflated, Eigen::Index& count) {
-    const T big = std::numeric_limits<T>::max();
-    T total = 0, counted = 0;
-#pragma omp simd reduction(+ : total, counted)
-    for (Eigen::Index i = 0; i < genes; ++i) {
-        const T gp = zero_inflated ? c.g_pi[i] : T(0);
-        // |x| <= max is false for NaN and infinity; compares joined with & (&& would branch)
-        const bool ok = (std::fabs(c.loss[i]) <= big) & (std::fabs(c.g_mu[i]) <= big) &
-                        (std::fabs(c.g_theta[i]) <= big) & (std::fabs(gp) <= big);
-        total += ok ? c.loss[i] : T(0);
-        counted += ok ? T(1) : T(0);
-        c.g_mu[i] = ok ? c.g_mu[i] : T(0);
-        c.g_theta[i] = ok ? c.g_theta[i] : T(0);
-        if (zero_inflated) c.g_pi[i] = ok ? gp : T(0);
+// Loss of one cell and the gradient w.r.t. every head pre-activation, with the head activations,
+// in passes: zero_pass for every gene; then the y > 0 cases for the cell's non-zero counts only,
+// packed contiguously and scattered back (small whole counts by small_count_terms, the rest with
+// lgamma_digamma); then the sum, guarded or not. Writes each element's loss to c.loss. The
+// activations are computed here, per cell, so the passes find them in L1, and theta's slope
+// shares exp(p) with theta.
+template <typename T, bool PerGene, bool ZeroInflated, bool Softplus, bool Checked>
+CellLoss loss_kernel(const Column<T>& c, const NonZeros<T>& nz, const GeneTerms<T>& gt, Eigen::Index genes, T ridge,
+                     bool guarded, Packed<T>& pk) {
+    zero_pass<T, PerGene, ZeroInflated, Softplus, Checked>(c, gt, genes, ridge, pk);
+    const T* slope_all = pk.slope_all.data();
+    const Eigen::Index n = nz.n;
+    for (Eigen::Index k = 0; k < n; ++k) {
+        const auto i = nz.gene[k];
+        pk.mu[k] = c.mu[i];
+        pk.pi[k] = ZeroInflated ? c.pi[i] : T(0);
+        pk.pre_mu[k] = c.pre_mu[i];
+        if (!PerGene) pk.theta[k] = c.theta[i], pk.slope[k] = slope_all[i];
     }
-    count += static_cast<Eigen::Index>(counted);
-    return static_cast<double>(total);
+    nonzero_pass<T, PerGene, ZeroInflated, Case::small, Checked>(nz, pk, gt, 0, nz.n_small, ridge);
+    nonzero_pass<T, PerGene, ZeroInflated, Case::general, Checked>(nz, pk, gt, nz.n_small, n, ridge);
+    for (Eigen::Index k = 0; k < n; ++k) {
+        const auto i = nz.gene[k];
+        c.loss[i] = pk.loss[k];
+        c.g_mu[i] = pk.gm[k];
+        c.g_theta[i] = pk.gth[k];
+        if (ZeroInflated) c.g_pi[i] = pk.gp[k];
+    }
+    if (guarded) return guard_column<T, ZeroInflated>(c, genes);
+    T total = 0;
+#pragma omp simd reduction(+ : total)
+    for (Eigen::Index i = 0; i < genes; ++i) total += c.loss[i];
+    return CellLoss{static_cast<double>(total), genes};
 }
-
 
 // The kernel for these settings. checked = false (the unchecked log and exp) is honoured in
 // float only; callers pass it only under the conditions stated at element().
