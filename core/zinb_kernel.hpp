@@ -53,11 +53,10 @@ ZIMPUTE_ALWAYS_INLINE T mu_activation(T p, T size_factor, const HeadBounds<T>& h
 // pi = sigmoid(p), in [0, 1] either way: the unchecked exp's finite extremes give ~4e-39, not 0.
 template <bool Checked, typename T>
 ZIMPUTE_ALWAYS_INLINE T pi_activation(T p) { return T(1) / (T(1) + fexp<Checked>(-p)); }
-// theta = clamp(softplus(p) or exp(p)) and d theta / d p (0 at a bound): the derivative shares
-// exp(p) with the activation (softplus' = e / (1 + e)).
+// theta = clamp(softplus(p) or exp(p)) and d theta / d p (0 at a bound), given e = exp(p): the
+// derivative shares it with the activation (softplus' = e / (1 + e)).
 template <bool Checked, bool Softplus, typename T>
-ZIMPUTE_ALWAYS_INLINE T theta_activation(T p, const HeadBounds<T>& hb, T& slope) {
-    const T e = fexp<Checked>(p);
+ZIMPUTE_ALWAYS_INLINE T theta_from_exp(T p, T e, const HeadBounds<T>& hb, T& slope) {
     T t, d;
     if (Softplus) {
         t = p > T(20) ? p : flog1p<Checked>(e);
@@ -69,13 +68,14 @@ ZIMPUTE_ALWAYS_INLINE T theta_activation(T p, const HeadBounds<T>& hb, T& slope)
     slope = ((t <= hb.th_lo) | (t >= hb.th_hi)) ? T(0) : d;
     return t;
 }
+template <bool Checked, bool Softplus, typename T>
+ZIMPUTE_ALWAYS_INLINE T theta_activation(T p, const HeadBounds<T>& hb, T& slope) {
+    return theta_from_exp<Checked, Softplus>(p, fexp<Checked>(p), hb, slope);
+}
 
 // Checked = false only under bounded heads, where theta <= kThetaHeadMax: the loss's cap on theta
 // (kThetaMax) is then never active, and the unchecked passes skip it.
 static_assert(kThetaHeadMax < kThetaMax, "bounded theta must stay below the loss's cap");
-
-// Which counts a pass handles: y = 0; y a whole number 1..kSmallCount; any y > 0.
-enum class Case { zero, small, general };
 
 // lgamma(y + t) - lgamma(t) and digamma(y + t) - digamma(t) for whole y in 1..kSmallCount, as
 // log p and p'/p with p = t (t+1) ... (t+y-1): one log and one division instead of two lgamma
@@ -97,69 +97,6 @@ ZIMPUTE_ALWAYS_INLINE void small_count_terms(T y, T t, T& lg_diff, T& dg_diff) {
     dg_diff = dp / p;
 }
 
-// Loss and gradient w.r.t. the head pre-activations of one element with y > 0, or with y = 0
-// without zero inflation (y and lgy1 are not read for Case::zero), given the activations mu, pi,
-// theta and d theta / d pre-activation (th_slope; th and th_slope are not read with PerGene).
-// Branch-free, always inlined into loops the compilers vectorize. Formulas and derivations:
-// zinb_element in zinb_loss.hpp, which the tests check against finite differences. Checked = false uses the log and exp without special-value
-// handling (fast_math.hpp): only for bounded heads and finite pre-activations (the dispatch is in
-// Network::loss_and_head_gradient), where every log argument below is a positive normal float.
-template <typename T, bool PerGene, bool ZeroInflated, Case C, bool Checked>
-ZIMPUTE_ALWAYS_INLINE T element(T y, T lgy1, T mu, T pi, T th, T th_slope, T pre_mu, const GeneTerms<T>& gt,
-                                Eigen::Index g, T ridge, T& gm, T& gth, T& gp) {
-    static_assert(C != Case::zero || !ZeroInflated, "the zero-inflated y = 0 case is zero_pass's");
-    const T eps = T(kLossEps), cap = T(kThetaMax);
-    const T log_mu_lo = gt.bounds.log_mu_lo, log_mu_hi = gt.bounds.log_mu_hi;
-    constexpr bool NonZero = C != Case::zero;
-    T theta, scale, slope;
-    if (PerGene) {
-        theta = gt.theta[g], scale = gt.scale[g], slope = gt.slope[g];
-    } else {
-        scale = !Checked || th <= cap ? T(1) : T(0);
-        theta = Checked && th > cap ? cap : th;
-        slope = th_slope;
-    }
-    const T te = theta + eps, tme = te + mu;
-    T l, dmu, dth, dpi = T(0);
-    // Negative binomial part. For y = 0 without zero inflation the lgamma and y terms vanish
-    // exactly (lgamma(0 + te) - lgamma(te) = 0), so only the non-zero cases compute them.
-    const T log_ratio = flog<Checked>(tme / te);
-    l = theta * log_ratio;
-    dmu = theta / tme;
-    dth = scale * (log_ratio - theta * mu / (te * tme));
-    if (NonZero) {
-        // lg_diff = lgamma(y + te) - lgamma(te), dg_diff the same for digamma
-        T lg_diff, dg_diff;
-        const T log_te = PerGene ? gt.log_te[g] : flog<Checked>(te);
-        if (C == Case::small) {
-            small_count_terms<T, Checked>(y, te, lg_diff, dg_diff);
-        } else {
-            T lg_t, dg_t, lg_ty, dg_ty;
-            if (PerGene) lg_t = gt.lg[g], dg_t = gt.dg[g];
-            else lgamma_digamma<Checked>(te, lg_t, dg_t);
-            lgamma_digamma<Checked>(y + te, lg_ty, dg_ty);
-            lg_diff = lg_ty - lg_t;
-            dg_diff = dg_ty - dg_t;
-        }
-        l = lgy1 - lg_diff + (theta + y) * log_ratio + y * (log_te - flog<Checked>(mu + eps));
-        dmu = (theta + y) / tme - y / (mu + eps);
-        dth = scale * (log_ratio - dg_diff - (theta + y) * mu / (te * tme) + y / te);
-    }
-    if (ZeroInflated) {
-        const T one_m_pi = T(1) - pi + eps;
-        l -= flog<Checked>(one_m_pi);
-        dpi = T(1) / one_m_pi;
-    }
-    if (ZeroInflated) {
-        l += ridge * pi * pi;
-        dpi += T(2) * ridge * pi;
-    }
-    gm = ((pre_mu < log_mu_lo) | (pre_mu > log_mu_hi)) ? T(0) : dmu * mu;
-    gth = dth * slope;
-    gp = dpi * pi * (T(1) - pi);
-    return l;
-}
-
 // Per-thread scratch, genes wide, sized once: the zero pass's intermediates for every gene of
 // the cell at hand (theta's slope is read back for the non-zero counts too, instead of being
 // recomputed), and the head values of the cell's non-zero entries packed contiguously, so the
@@ -167,9 +104,10 @@ ZIMPUTE_ALWAYS_INLINE T element(T y, T lgy1, T mu, T pi, T th, T th_slope, T pre
 template <typename T>
 struct Packed {
     std::vector<T> slope_all, base_all, log_base_all, z_all;
-    std::vector<T> mu, pi, theta, slope, pre_mu, loss, gm, gth, gp;
+    std::vector<T> mu, pi, theta, slope, pre_mu, lg_diff, dg_diff, log_ratio, loss, gm, gth, gp;
     void resize(Eigen::Index n) {
-        for (auto* v : {&slope_all, &base_all, &log_base_all, &z_all, &mu, &pi, &theta, &slope, &pre_mu, &loss, &gm, &gth, &gp})
+        for (auto* v : {&slope_all, &base_all, &log_base_all, &z_all, &mu, &pi, &theta, &slope, &pre_mu, &lg_diff, &dg_diff,
+                        &log_ratio, &loss, &gm, &gth, &gp})
             v->resize(static_cast<std::size_t>(n));
     }
 };
@@ -185,8 +123,12 @@ ZIMPUTE_NOINLINE void activate_mu(const T* __restrict pm, T* __restrict mu, Eige
 template <bool Checked, bool Softplus, typename T>
 ZIMPUTE_NOINLINE void activate_theta(const T* __restrict pt, T* __restrict th, T* __restrict slope, Eigen::Index n,
                                      HeadBounds<T> hb) {
+    // exp(p) first, into slope, then theta and its slope from it: two loops with fewer constants
+    // each (in one, V8 kept reloading the exp's and the log's from the stack: 1.4x the time).
 #pragma omp simd
-    for (Eigen::Index i = 0; i < n; ++i) th[i] = theta_activation<Checked, Softplus>(pt[i], hb, slope[i]);
+    for (Eigen::Index i = 0; i < n; ++i) slope[i] = fexp<Checked>(pt[i]);
+#pragma omp simd
+    for (Eigen::Index i = 0; i < n; ++i) th[i] = theta_from_exp<Checked, Softplus>(pt[i], slope[i], hb, slope[i]);
 }
 template <bool Checked, typename T>
 ZIMPUTE_NOINLINE void activate_pi(const T* __restrict pp, T* __restrict pi, Eigen::Index n) {
@@ -204,10 +146,14 @@ ZIMPUTE_NOINLINE void zero_z(const T* __restrict th, const T* __restrict mu, con
 #pragma omp simd
     for (Eigen::Index i = 0; i < n; ++i) {
         const T theta = PerGene || !Checked ? (PerGene ? gene_theta[i] : th[i]) : (th[i] > cap ? cap : th[i]);
-        const T b = theta / (theta + eps + mu[i]), lb = flog<Checked>(b);
+        const T b = theta / (theta + eps + mu[i]);
         base[i] = b;
-        log_base[i] = lb;
-        zs[i] = fexp<Checked>(theta * lb);
+        log_base[i] = flog<Checked>(b);
+    }
+#pragma omp simd
+    for (Eigen::Index i = 0; i < n; ++i) {
+        const T theta = PerGene || !Checked ? (PerGene ? gene_theta[i] : th[i]) : (th[i] > cap ? cap : th[i]);
+        zs[i] = fexp<Checked>(theta * log_base[i]);
     }
 }
 template <typename T, bool PerGene, bool Checked>
@@ -226,38 +172,48 @@ ZIMPUTE_NOINLINE void zero_loss(const Column<T>& c, const GeneTerms<T>& gt, cons
     T* __restrict gmu = c.g_mu;
     T* __restrict gth = c.g_theta;
     T* __restrict gpi = c.g_pi;
+    // The loss, then the gradients (d recomputed): two loops, for the same reason as zero_pass's.
+#pragma omp simd
+    for (Eigen::Index i = 0; i < n; ++i) {
+        const T p = pi[i];
+        loss[i] = -flog<Checked>(p + (T(1) - p) * zs[i] + eps) + ridge * p * p;
+    }
 #pragma omp simd
     for (Eigen::Index i = 0; i < n; ++i) {
         const T p = pi[i], z = zs[i], b = base[i];
         const T scale = PerGene ? gt.scale[i] : (!Checked || th[i] <= cap ? T(1) : T(0));
-        const T d = p + (T(1) - p) * z + eps, inv_d = T(1) / d;
+        const T inv_d = T(1) / (p + (T(1) - p) * z + eps);
         const T dz = -(T(1) - p) * inv_d;
         const T dmu = dz * (-z * b);
         const T dth = scale * dz * z * (log_base[i] + T(1) - b);
         const T dpi = -(T(1) - z) * inv_d + T(2) * ridge * p;
-        loss[i] = -flog<Checked>(d) + ridge * p * p;
         gmu[i] = ((pm[i] < log_mu_lo) | (pm[i] > log_mu_hi)) ? T(0) : dmu * mu[i];
         gth[i] = dth * slope[i];
         gpi[i] = dpi * p * (T(1) - p);
     }
 }
 
-// Without zero inflation y = 0 is the negative binomial's case: one log, in element().
+// Without zero inflation y = 0 is the negative binomial's case (its lgamma and y terms vanish
+// exactly): L = theta log((theta+eps+mu)/(theta+eps)).
 template <typename T, bool PerGene, bool Checked>
 ZIMPUTE_NOINLINE void zero_loss_nb(const Column<T>& c, const GeneTerms<T>& gt, const Packed<T>& pk, Eigen::Index n) {
+    const T eps = T(kLossEps), cap = T(kThetaMax);
+    const T log_mu_lo = gt.bounds.log_mu_lo, log_mu_hi = gt.bounds.log_mu_hi;
     const T* __restrict pm = c.pre_mu;
     const T* __restrict mu = c.mu;
     const T* __restrict th = c.theta;
-    const T* __restrict slope = pk.slope_all.data();
+    const T* __restrict slope = PerGene ? gt.slope : pk.slope_all.data();
     T* __restrict loss = c.loss;
     T* __restrict gmu = c.g_mu;
     T* __restrict gth = c.g_theta;
 #pragma omp simd
     for (Eigen::Index i = 0; i < n; ++i) {
-        T gm, gt_, gp;
-        loss[i] = element<T, PerGene, false, Case::zero, Checked>(T(0), T(0), mu[i], T(0), PerGene ? T(0) : th[i],
-                                                                  PerGene ? T(0) : slope[i], pm[i], gt, i, T(0), gm, gt_, gp);
-        gmu[i] = gm, gth[i] = gt_;
+        const T theta = PerGene ? gt.theta[i] : (Checked && th[i] > cap ? cap : th[i]);
+        const T scale = PerGene ? gt.scale[i] : (!Checked || th[i] <= cap ? T(1) : T(0));
+        const T te = theta + eps, tme = te + mu[i], log_ratio = flog<Checked>(tme / te);
+        loss[i] = theta * log_ratio;
+        gmu[i] = ((pm[i] < log_mu_lo) | (pm[i] > log_mu_hi)) ? T(0) : theta / tme * mu[i];
+        gth[i] = scale * (log_ratio - theta * mu[i] / (te * tme)) * slope[i];
     }
 }
 
@@ -277,36 +233,82 @@ void zero_pass(const Column<T>& c, const GeneTerms<T>& gt, Eigen::Index genes, T
     zero_loss<T, PerGene, Checked>(c, gt, pk, genes, ridge);
 }
 
-// The y > 0 cases over packed entries [from, to).
-template <typename T, bool PerGene, bool ZeroInflated, Case C, bool Checked>
-void nonzero_pass(const NonZeros<T>& nz, Packed<T>& pk, const GeneTerms<T>& gt, Eigen::Index from, Eigen::Index to, T ridge) {
-    const T* y = nz.y;
-    const T* lgy1 = nz.lgy1;
-    const T* mu = pk.mu.data();
-    const T* pi = pk.pi.data();
-    const T* th = pk.theta.data();
-    const T* sl = pk.slope.data();
-    const T* pm = pk.pre_mu.data();
-    T* loss = pk.loss.data();
-    T* gmo = pk.gm.data();
-    T* gto = pk.gth.data();
-    T* gpo = pk.gp.data();
-    if (PerGene) {
-        // Per-gene terms are indexed by gene: this pass reads them through nz.gene (a gather).
-        for (Eigen::Index k = from; k < to; ++k) {
-            T gm, gth, gp;
-            loss[k] = element<T, true, ZeroInflated, C, Checked>(y[k], lgy1[k], mu[k], pi[k], T(0), T(0), pm[k], gt, nz.gene[k],
-                                                                 ridge, gm, gth, gp);
-            gmo[k] = gm, gto[k] = gth, gpo[k] = gp;
-        }
-        return;
+// The y > 0 cases over the cell's packed non-zero entries (count_batch.hpp), in short loops like
+// zero_pass's: lg_diff = lgamma(y + te) - lgamma(te) and dg_diff, the same for digamma
+// (te = theta + eps), for the small whole counts by small_count_terms and for the others by
+// lgamma_digamma twice; then the loss and the gradients for all of them. Formulas:
+// zinb_element in zinb_loss.hpp. Per-gene terms are read through nz.gene (a gather).
+template <typename T, bool PerGene, bool Checked>
+ZIMPUTE_ALWAYS_INLINE T packed_theta(const NonZeros<T>& nz, const Packed<T>& pk, const GeneTerms<T>& gt, Eigen::Index k) {
+    if (PerGene) return gt.theta[nz.gene[k]];
+    const T th = pk.theta[static_cast<std::size_t>(k)], cap = T(kThetaMax);
+    return Checked && th > cap ? cap : th;
+}
+
+template <typename T, bool PerGene, bool Checked>
+ZIMPUTE_NOINLINE void count_terms(const NonZeros<T>& nz, Packed<T>& pk, const GeneTerms<T>& gt) {
+    const T eps = T(kLossEps);
+    const T* __restrict y = nz.y;
+    T* __restrict lgd = pk.lg_diff.data();
+    T* __restrict dgd = pk.dg_diff.data();
+#pragma omp simd
+    for (Eigen::Index k = 0; k < nz.n_small; ++k)
+        small_count_terms<T, Checked>(y[k], packed_theta<T, PerGene, Checked>(nz, pk, gt, k) + eps, lgd[k], dgd[k]);
+    // lgamma and digamma at y + te, and at te (per gene: computed once per batch)
+#pragma omp simd
+    for (Eigen::Index k = nz.n_small; k < nz.n; ++k) {
+        const T te = packed_theta<T, PerGene, Checked>(nz, pk, gt, k) + eps;
+        T lg_t, dg_t, lg, dg;
+        if (PerGene) lg_t = gt.lg[nz.gene[k]], dg_t = gt.dg[nz.gene[k]];
+        else lgamma_digamma<Checked>(te, lg_t, dg_t);
+        lgamma_digamma<Checked>(y[k] + te, lg, dg);
+        lgd[k] = lg - lg_t;
+        dgd[k] = dg - dg_t;
+    }
+}
+
+// L = lgamma(y+1) - lg_diff + (theta+y) log(1 + mu/te) + y (log te - log(mu+eps)) - log(1-pi+eps)
+// + ridge pi^2 (the pi terms with zero inflation only), then its gradients.
+template <typename T, bool PerGene, bool ZeroInflated, bool Checked>
+ZIMPUTE_NOINLINE void nonzero_loss(const NonZeros<T>& nz, Packed<T>& pk, const GeneTerms<T>& gt, T ridge) {
+    const T eps = T(kLossEps), cap = T(kThetaMax);
+    const T log_mu_lo = gt.bounds.log_mu_lo, log_mu_hi = gt.bounds.log_mu_hi;
+    const T* __restrict y = nz.y;
+    const T* __restrict lgy1 = nz.lgy1;
+    const T* __restrict mu = pk.mu.data();
+    const T* __restrict pi = pk.pi.data();
+    const T* __restrict pm = pk.pre_mu.data();
+    const T* __restrict lgd = pk.lg_diff.data();
+    const T* __restrict dgd = pk.dg_diff.data();
+    T* __restrict log_ratio = pk.log_ratio.data();
+    T* __restrict loss = pk.loss.data();
+    T* __restrict gmo = pk.gm.data();
+    T* __restrict gto = pk.gth.data();
+    T* __restrict gpo = pk.gp.data();
+#pragma omp simd
+    for (Eigen::Index k = 0; k < nz.n; ++k) {
+        const T theta = packed_theta<T, PerGene, Checked>(nz, pk, gt, k), te = theta + eps;
+        const T lr = flog<Checked>((te + mu[k]) / te);
+        const T log_te = PerGene ? gt.log_te[nz.gene[k]] : flog<Checked>(te);
+        T l = lgy1[k] - lgd[k] + (theta + y[k]) * lr + y[k] * (log_te - flog<Checked>(mu[k] + eps));
+        if (ZeroInflated) l += ridge * pi[k] * pi[k] - flog<Checked>(T(1) - pi[k] + eps);
+        loss[k] = l;
+        log_ratio[k] = lr;
     }
 #pragma omp simd
-    for (Eigen::Index k = from; k < to; ++k) {
-        T gm, gth, gp;
-        loss[k] = element<T, false, ZeroInflated, C, Checked>(y[k], lgy1[k], mu[k], pi[k], th[k], sl[k], pm[k], gt, 0, ridge, gm,
-                                                              gth, gp);
-        gmo[k] = gm, gto[k] = gth, gpo[k] = gp;
+    for (Eigen::Index k = 0; k < nz.n; ++k) {
+        const T theta = packed_theta<T, PerGene, Checked>(nz, pk, gt, k), te = theta + eps, tme = te + mu[k];
+        const T th = PerGene ? T(0) : pk.theta[static_cast<std::size_t>(k)];
+        const T scale = PerGene ? gt.scale[nz.gene[k]] : (!Checked || th <= cap ? T(1) : T(0));
+        const T slope = PerGene ? gt.slope[nz.gene[k]] : pk.slope[static_cast<std::size_t>(k)];
+        const T dmu = (theta + y[k]) / tme - y[k] / (mu[k] + eps);
+        const T dth = scale * (log_ratio[k] - dgd[k] - (theta + y[k]) * mu[k] / (te * tme) + y[k] / te);
+        gmo[k] = ((pm[k] < log_mu_lo) | (pm[k] > log_mu_hi)) ? T(0) : dmu * mu[k];
+        gto[k] = dth * slope;
+        if (ZeroInflated) {
+            const T p = pi[k];
+            gpo[k] = (T(1) / (T(1) - p + eps) + T(2) * ridge * p) * p * (T(1) - p);
+        }
     }
 }
 
@@ -364,8 +366,8 @@ CellLoss loss_kernel(const Column<T>& c, const NonZeros<T>& nz, const GeneTerms<
         pk.pre_mu[k] = c.pre_mu[i];
         if (!PerGene) pk.theta[k] = c.theta[i], pk.slope[k] = slope_all[i];
     }
-    nonzero_pass<T, PerGene, ZeroInflated, Case::small, Checked>(nz, pk, gt, 0, nz.n_small, ridge);
-    nonzero_pass<T, PerGene, ZeroInflated, Case::general, Checked>(nz, pk, gt, nz.n_small, n, ridge);
+    count_terms<T, PerGene, Checked>(nz, pk, gt);
+    nonzero_loss<T, PerGene, ZeroInflated, Checked>(nz, pk, gt, ridge);
     for (Eigen::Index k = 0; k < n; ++k) {
         const auto i = nz.gene[k];
         c.loss[i] = pk.loss[k];
@@ -381,7 +383,8 @@ CellLoss loss_kernel(const Column<T>& c, const NonZeros<T>& nz, const GeneTerms<
 }
 
 // The kernel for these settings. checked = false (the unchecked log and exp) is honoured in
-// float only; callers pass it only under the conditions stated at element().
+// float only; callers pass it only under bounded heads and finite pre-activations (the dispatch
+// is in Network::loss_and_head_gradient), where every log argument is a positive normal float.
 template <typename T, bool PerGene>
 auto pick(bool zero_inflated, bool softplus, bool checked = true) {
     // The Checked argument for checked == false: double has only the checked (std::) forms.
