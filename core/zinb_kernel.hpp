@@ -1,11 +1,10 @@
-// The training hot path: for one cell, the head activations, the ZINB loss and its gradient
-// w.r.t. the heads' pre-activations, as short branch-free loops that compilers vectorize (AVX
-// natively, SIMD128 in wasm): activations and the zero case over all genes, the non-zero cases
-// over the cell's non-zero counts only (count_batch.hpp). zinb_loss.hpp holds the scalar
-// reference (zinb_element) these loops must agree with; tests/zinb_kernel_test.cpp and
-// tests/network_test.cpp check that they do, and check the gradients against finite
-// differences. Used by Network::loss_and_head_gradient (training) and Network::forward
-// (activations only).
+// The training hot path: for one cell, the head activations (head_activations.hpp), the ZINB
+// loss and its gradient w.r.t. the heads' pre-activations, as short branch-free loops that
+// compilers vectorize (AVX natively, SIMD128 in wasm): activations and the zero case over all
+// genes, the non-zero cases over the cell's non-zero counts only (count_batch.hpp).
+// zinb_loss.hpp holds the scalar reference (zinb_element) these loops must agree with;
+// tests/zinb_kernel_test.cpp and tests/network_test.cpp check that they do, and check the
+// gradients against finite differences. Used by Network::loss_and_head_gradient.
 #pragma once
 
 #include <cmath>
@@ -14,8 +13,9 @@
 #include <type_traits>
 #include <vector>
 
-#include "fast_math.hpp"
 #include "count_batch.hpp"
+#include "fast_math.hpp"
+#include "head_activations.hpp"
 #include "layers.hpp"
 #include "special.hpp"
 #include "zinb_loss.hpp"
@@ -42,40 +42,14 @@ struct GeneTerms {
     HeadBounds<T> bounds = head_bounds<T>(true);
 };
 
-// The head activations, always inlined into loops that vectorize. Checked: the clamps keep a NaN
-// (so divergence is seen). Checked = false (bounded heads only): the unchecked exp gives ~2.4e38 and ~1.2e-38 where exp
-// gives inf and 0, which the clamps map to the same bounds; and its inputs are finite, so the
-// clamps need not keep NaN (clamp<false> in fast_math.hpp).
-template <bool Checked, typename T>
-ZIMPUTE_ALWAYS_INLINE T mu_activation(T p, T size_factor, const HeadBounds<T>& hb) {
-    return size_factor * clamp<Checked>(fexp<Checked>(p), hb.mu_lo, hb.mu_hi);
-}
-// pi = sigmoid(p), in [0, 1] either way: the unchecked exp's finite extremes give ~4e-39, not 0.
-template <bool Checked, typename T>
-ZIMPUTE_ALWAYS_INLINE T pi_activation(T p) { return T(1) / (T(1) + fexp<Checked>(-p)); }
-// theta = clamp(softplus(p) or exp(p)) and d theta / d p (0 at a bound), given e = exp(p): the
-// derivative shares it with the activation (softplus' = e / (1 + e)).
-template <bool Checked, bool Softplus, typename T>
-ZIMPUTE_ALWAYS_INLINE T theta_from_exp(T p, T e, const HeadBounds<T>& hb, T& slope) {
-    T t, d;
-    if (Softplus) {
-        t = p > T(20) ? p : flog1p<Checked>(e);
-        d = p > T(20) ? T(1) : e / (T(1) + e);
-    } else {
-        t = e, d = e;
-    }
-    t = clamp<Checked>(t, hb.th_lo, hb.th_hi);
-    slope = ((t <= hb.th_lo) | (t >= hb.th_hi)) ? T(0) : d;
-    return t;
-}
-template <bool Checked, bool Softplus, typename T>
-ZIMPUTE_ALWAYS_INLINE T theta_activation(T p, const HeadBounds<T>& hb, T& slope) {
-    return theta_from_exp<Checked, Softplus>(p, fexp<Checked>(p), hb, slope);
-}
-
-// Checked = false only under bounded heads, where theta <= kThetaHeadMax: the loss's cap on theta
-// (kThetaMax) is then never active, and the unchecked passes skip it.
+// The loss caps theta at kThetaMax, with no gradient through the cap (scale 0). Checked = false
+// only under bounded heads, where theta <= kThetaHeadMax: the cap is then never active, and the
+// unchecked passes skip it.
 static_assert(kThetaHeadMax < kThetaMax, "bounded theta must stay below the loss's cap");
+template <bool Checked, typename T>
+ZIMPUTE_ALWAYS_INLINE T capped_theta(T th) { return Checked && th > T(kThetaMax) ? T(kThetaMax) : th; }
+template <bool Checked, typename T>
+ZIMPUTE_ALWAYS_INLINE T theta_scale(T th) { return Checked && th > T(kThetaMax) ? T(0) : T(1); }
 
 // lgamma(y + t) - lgamma(t) and digamma(y + t) - digamma(t) for whole y in 1..kSmallCount, as
 // log p and p'/p with p = t (t+1) ... (t+y-1): one log and one division instead of two lgamma
@@ -112,53 +86,29 @@ struct Packed {
     }
 };
 
-// The activations of n genes of one cell, one head per loop (the loops are short enough for
-// V8 to keep their values in registers): mu from pre-activations pm, theta and its slope from
-// pt, pi from pp. Used by the loss kernel and by Network::forward.
-template <bool Checked, typename T>
-ZIMPUTE_NOINLINE void activate_mu(const T* __restrict pm, T* __restrict mu, Eigen::Index n, T size_factor, HeadBounds<T> hb) {
-#pragma omp simd
-    for (Eigen::Index i = 0; i < n; ++i) mu[i] = mu_activation<Checked>(pm[i], size_factor, hb);
-}
-template <bool Checked, bool Softplus, typename T>
-ZIMPUTE_NOINLINE void activate_theta(const T* __restrict pt, T* __restrict th, T* __restrict slope, Eigen::Index n,
-                                     HeadBounds<T> hb) {
-    // exp(p) first, into slope, then theta and its slope from it: two loops with fewer constants
-    // each (in one, V8 kept reloading the exp's and the log's from the stack: 1.4x the time).
-#pragma omp simd
-    for (Eigen::Index i = 0; i < n; ++i) slope[i] = fexp<Checked>(pt[i]);
-#pragma omp simd
-    for (Eigen::Index i = 0; i < n; ++i) th[i] = theta_from_exp<Checked, Softplus>(pt[i], slope[i], hb, slope[i]);
-}
-template <bool Checked, typename T>
-ZIMPUTE_NOINLINE void activate_pi(const T* __restrict pp, T* __restrict pi, Eigen::Index n) {
-#pragma omp simd
-    for (Eigen::Index i = 0; i < n; ++i) pi[i] = pi_activation<Checked>(pp[i]);
-}
-
 // The zero-inflated y = 0 case, L = -log(pi + (1-pi) z + eps) with z = (theta/(theta+mu+eps))^theta
 // (zinb_loss.hpp, whose zinb_element the tests hold this to; theta capped at 1e6), in two loops:
 // z and its parts first, then the loss and the gradients.
 template <typename T, bool PerGene, bool Checked>
 ZIMPUTE_NOINLINE void zero_z(const T* __restrict th, const T* __restrict mu, const T* __restrict gene_theta, T* __restrict base,
                              T* __restrict log_base, T* __restrict zs, Eigen::Index n) {
-    const T eps = T(kLossEps), cap = T(kThetaMax);
+    const T eps = T(kLossEps);
 #pragma omp simd
     for (Eigen::Index i = 0; i < n; ++i) {
-        const T theta = PerGene || !Checked ? (PerGene ? gene_theta[i] : th[i]) : (th[i] > cap ? cap : th[i]);
+        const T theta = PerGene ? gene_theta[i] : capped_theta<Checked>(th[i]);
         const T b = theta / (theta + eps + mu[i]);
         base[i] = b;
         log_base[i] = flog<Checked>(b);
     }
 #pragma omp simd
     for (Eigen::Index i = 0; i < n; ++i) {
-        const T theta = PerGene || !Checked ? (PerGene ? gene_theta[i] : th[i]) : (th[i] > cap ? cap : th[i]);
+        const T theta = PerGene ? gene_theta[i] : capped_theta<Checked>(th[i]);
         zs[i] = fexp<Checked>(theta * log_base[i]);
     }
 }
 template <typename T, bool PerGene, bool Checked>
 ZIMPUTE_NOINLINE void zero_loss(const Column<T>& c, const GeneTerms<T>& gt, const Packed<T>& pk, Eigen::Index n, T ridge) {
-    const T eps = T(kLossEps), cap = T(kThetaMax);
+    const T eps = T(kLossEps);
     const T log_mu_lo = gt.bounds.log_mu_lo, log_mu_hi = gt.bounds.log_mu_hi;
     const T* __restrict pm = c.pre_mu;
     const T* __restrict mu = c.mu;
@@ -181,7 +131,7 @@ ZIMPUTE_NOINLINE void zero_loss(const Column<T>& c, const GeneTerms<T>& gt, cons
 #pragma omp simd
     for (Eigen::Index i = 0; i < n; ++i) {
         const T p = pi[i], z = zs[i], b = base[i];
-        const T scale = PerGene ? gt.scale[i] : (!Checked || th[i] <= cap ? T(1) : T(0));
+        const T scale = PerGene ? gt.scale[i] : theta_scale<Checked>(th[i]);
         const T inv_d = T(1) / (p + (T(1) - p) * z + eps);
         const T dz = -(T(1) - p) * inv_d;
         const T dmu = dz * (-z * b);
@@ -197,7 +147,7 @@ ZIMPUTE_NOINLINE void zero_loss(const Column<T>& c, const GeneTerms<T>& gt, cons
 // exactly): L = theta log((theta+eps+mu)/(theta+eps)).
 template <typename T, bool PerGene, bool Checked>
 ZIMPUTE_NOINLINE void zero_loss_nb(const Column<T>& c, const GeneTerms<T>& gt, const Packed<T>& pk, Eigen::Index n) {
-    const T eps = T(kLossEps), cap = T(kThetaMax);
+    const T eps = T(kLossEps);
     const T log_mu_lo = gt.bounds.log_mu_lo, log_mu_hi = gt.bounds.log_mu_hi;
     const T* __restrict pm = c.pre_mu;
     const T* __restrict mu = c.mu;
@@ -208,8 +158,8 @@ ZIMPUTE_NOINLINE void zero_loss_nb(const Column<T>& c, const GeneTerms<T>& gt, c
     T* __restrict gth = c.g_theta;
 #pragma omp simd
     for (Eigen::Index i = 0; i < n; ++i) {
-        const T theta = PerGene ? gt.theta[i] : (Checked && th[i] > cap ? cap : th[i]);
-        const T scale = PerGene ? gt.scale[i] : (!Checked || th[i] <= cap ? T(1) : T(0));
+        const T theta = PerGene ? gt.theta[i] : capped_theta<Checked>(th[i]);
+        const T scale = PerGene ? gt.scale[i] : theta_scale<Checked>(th[i]);
         const T te = theta + eps, tme = te + mu[i], log_ratio = flog<Checked>(tme / te);
         loss[i] = theta * log_ratio;
         gmu[i] = ((pm[i] < log_mu_lo) | (pm[i] > log_mu_hi)) ? T(0) : theta / tme * mu[i];
@@ -240,9 +190,7 @@ void zero_pass(const Column<T>& c, const GeneTerms<T>& gt, Eigen::Index genes, T
 // zinb_element in zinb_loss.hpp. Per-gene terms are read through nz.gene (a gather).
 template <typename T, bool PerGene, bool Checked>
 ZIMPUTE_ALWAYS_INLINE T packed_theta(const NonZeros<T>& nz, const Packed<T>& pk, const GeneTerms<T>& gt, Eigen::Index k) {
-    if (PerGene) return gt.theta[nz.gene[k]];
-    const T th = pk.theta[static_cast<std::size_t>(k)], cap = T(kThetaMax);
-    return Checked && th > cap ? cap : th;
+    return PerGene ? gt.theta[nz.gene[k]] : capped_theta<Checked>(pk.theta[static_cast<std::size_t>(k)]);
 }
 
 template <typename T, bool PerGene, bool Checked>
@@ -271,7 +219,7 @@ ZIMPUTE_NOINLINE void count_terms(const NonZeros<T>& nz, Packed<T>& pk, const Ge
 // + ridge pi^2 (the pi terms with zero inflation only), then its gradients.
 template <typename T, bool PerGene, bool ZeroInflated, bool Checked>
 ZIMPUTE_NOINLINE void nonzero_loss(const NonZeros<T>& nz, Packed<T>& pk, const GeneTerms<T>& gt, T ridge) {
-    const T eps = T(kLossEps), cap = T(kThetaMax);
+    const T eps = T(kLossEps);
     const T log_mu_lo = gt.bounds.log_mu_lo, log_mu_hi = gt.bounds.log_mu_hi;
     const T* __restrict y = nz.y;
     const T* __restrict lgy1 = nz.lgy1;
@@ -298,8 +246,7 @@ ZIMPUTE_NOINLINE void nonzero_loss(const NonZeros<T>& nz, Packed<T>& pk, const G
 #pragma omp simd
     for (Eigen::Index k = 0; k < nz.n; ++k) {
         const T theta = packed_theta<T, PerGene, Checked>(nz, pk, gt, k), te = theta + eps, tme = te + mu[k];
-        const T th = PerGene ? T(0) : pk.theta[static_cast<std::size_t>(k)];
-        const T scale = PerGene ? gt.scale[nz.gene[k]] : (!Checked || th <= cap ? T(1) : T(0));
+        const T scale = PerGene ? gt.scale[nz.gene[k]] : theta_scale<Checked>(pk.theta[static_cast<std::size_t>(k)]);
         const T slope = PerGene ? gt.slope[nz.gene[k]] : pk.slope[static_cast<std::size_t>(k)];
         const T dmu = (theta + y[k]) / tme - y[k] / (mu[k] + eps);
         const T dth = scale * (log_ratio[k] - dgd[k] - (theta + y[k]) * mu[k] / (te * tme) + y[k] / te);
