@@ -221,6 +221,7 @@ void Network<T>::activate_heads(Eigen::Index b, Eigen::Index g0, Eigen::Index g1
 template <typename T>
 double Network<T>::loss_and_head_gradient(const T* y_ptr, const T* lgy1_ptr, Eigen::Index b, const LossOptions& loss,
                                           Eigen::Index* used) {
+    if (b > max_batch_ || b < 1) throw std::invalid_argument("batch size out of range");
     if (dense_counts_.genes() != genes_) dense_counts_.resize(genes_, max_batch_);
     for (Eigen::Index j = 0; j < b; ++j) dense_counts_.set_dense(j, y_ptr + j * genes_, lgy1_ptr + j * genes_);
     return loss_and_head_gradient(dense_counts_, b, loss, used);

@@ -131,7 +131,8 @@ private:
     // Per-gene dispersion: theta, then its capped value and theta-only loss terms (ThetaTerms as
     // arrays, so the loss kernel loads them as vectors) and d theta / d parameter.
     Vec<T> gene_theta_, gene_cap_, gene_scale_, gene_lg_, gene_dg_, gene_log_te_, gene_slope_;
-    // Per thread: one cell's per-gene losses and the loss kernel's scratch. Per cell of a batch: loss sum, elements used.
+    // Per thread: one cell's per-gene losses and the loss kernel's scratch. Per cell of a batch:
+    // loss sum, elements used.
     Mat<T> element_loss_;
     std::vector<kernel::Packed<T>> packed_;
     std::vector<double> cell_loss_;
