@@ -77,7 +77,8 @@ ZIMPUTE_ALWAYS_INLINE float fast_log(float x) {
 
 // x clamped to [lo, hi]. Checked: a NaN x stays NaN; clang turns these selects into wasm's
 // f32x4.min/max, which V8 lowers to 8 instructions each. Unchecked, for x not NaN (a NaN gives
-// hi): the forms clang turns into f32x4.pmin/pmax, one instruction each (minps/maxps natively).
+// hi): forms clang turns into f32x4.pmin (one instruction) and a compare and bitselect (four);
+// natively minps and maxps.
 template <bool Checked, typename T>
 ZIMPUTE_ALWAYS_INLINE T clamp(T x, T lo, T hi) {
     if (Checked) return x < lo ? lo : (x > hi ? hi : x);
