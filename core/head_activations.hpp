@@ -23,6 +23,12 @@ template <bool Checked, typename T>
 ZIMPUTE_ALWAYS_INLINE T mu_activation(T p, T size_factor, const HeadBounds<T>& hb) {
     return size_factor * clamp<Checked>(fexp<Checked>(p), hb.mu_lo, hb.mu_hi);
 }
+// The loss's gradient w.r.t. mu's pre-activation p, given its gradient w.r.t. mu:
+// d mu / d p = mu, and 0 beyond the bounds, where the clamp holds mu.
+template <typename T>
+ZIMPUTE_ALWAYS_INLINE T mu_chain(T p, T d_mu, T mu, const HeadBounds<T>& hb) {
+    return ((p < hb.log_mu_lo) | (p > hb.log_mu_hi)) ? T(0) : d_mu * mu;
+}
 // pi in [0, 1] either way: the unchecked exp's finite extremes give ~4e-39, not 0.
 template <bool Checked, typename T>
 ZIMPUTE_ALWAYS_INLINE T pi_activation(T p) { return T(1) / (T(1) + fexp<Checked>(-p)); }

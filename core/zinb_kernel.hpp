@@ -109,7 +109,7 @@ ZIMPUTE_NOINLINE void zero_z(const T* __restrict th, const T* __restrict mu, con
 template <typename T, bool PerGene, bool Checked>
 ZIMPUTE_NOINLINE void zero_loss(const Column<T>& c, const GeneTerms<T>& gt, const Packed<T>& pk, Eigen::Index n, T ridge) {
     const T eps = T(kLossEps);
-    const T log_mu_lo = gt.bounds.log_mu_lo, log_mu_hi = gt.bounds.log_mu_hi;
+    const HeadBounds<T> hb = gt.bounds;
     const T* __restrict pm = c.pre_mu;
     const T* __restrict mu = c.mu;
     const T* __restrict pi = c.pi;
@@ -137,7 +137,7 @@ ZIMPUTE_NOINLINE void zero_loss(const Column<T>& c, const GeneTerms<T>& gt, cons
         const T dmu = dz * (-z * b);
         const T dth = scale * dz * z * (log_base[i] + T(1) - b);
         const T dpi = -(T(1) - z) * inv_d + T(2) * ridge * p;
-        gmu[i] = ((pm[i] < log_mu_lo) | (pm[i] > log_mu_hi)) ? T(0) : dmu * mu[i];
+        gmu[i] = mu_chain(pm[i], dmu, mu[i], hb);
         gth[i] = dth * slope[i];
         gpi[i] = dpi * p * (T(1) - p);
     }
@@ -148,7 +148,7 @@ ZIMPUTE_NOINLINE void zero_loss(const Column<T>& c, const GeneTerms<T>& gt, cons
 template <typename T, bool PerGene, bool Checked>
 ZIMPUTE_NOINLINE void zero_loss_nb(const Column<T>& c, const GeneTerms<T>& gt, const Packed<T>& pk, Eigen::Index n) {
     const T eps = T(kLossEps);
-    const T log_mu_lo = gt.bounds.log_mu_lo, log_mu_hi = gt.bounds.log_mu_hi;
+    const HeadBounds<T> hb = gt.bounds;
     const T* __restrict pm = c.pre_mu;
     const T* __restrict mu = c.mu;
     const T* __restrict th = c.theta;
@@ -162,7 +162,7 @@ ZIMPUTE_NOINLINE void zero_loss_nb(const Column<T>& c, const GeneTerms<T>& gt, c
         const T scale = PerGene ? gt.scale[i] : theta_scale<Checked>(th[i]);
         const T te = theta + eps, tme = te + mu[i], log_ratio = flog<Checked>(tme / te);
         loss[i] = theta * log_ratio;
-        gmu[i] = ((pm[i] < log_mu_lo) | (pm[i] > log_mu_hi)) ? T(0) : theta / tme * mu[i];
+        gmu[i] = mu_chain(pm[i], theta / tme, mu[i], hb);
         gth[i] = scale * (log_ratio - theta * mu[i] / (te * tme)) * slope[i];
     }
 }
@@ -220,7 +220,7 @@ ZIMPUTE_NOINLINE void count_terms(const NonZeros<T>& nz, Packed<T>& pk, const Ge
 template <typename T, bool PerGene, bool ZeroInflated, bool Checked>
 ZIMPUTE_NOINLINE void nonzero_loss(const NonZeros<T>& nz, Packed<T>& pk, const GeneTerms<T>& gt, T ridge) {
     const T eps = T(kLossEps);
-    const T log_mu_lo = gt.bounds.log_mu_lo, log_mu_hi = gt.bounds.log_mu_hi;
+    const HeadBounds<T> hb = gt.bounds;
     const T* __restrict y = nz.y;
     const T* __restrict lgy1 = nz.lgy1;
     const T* __restrict mu = pk.mu.data();
@@ -250,7 +250,7 @@ ZIMPUTE_NOINLINE void nonzero_loss(const NonZeros<T>& nz, Packed<T>& pk, const G
         const T slope = PerGene ? gt.slope[nz.gene[k]] : pk.slope[static_cast<std::size_t>(k)];
         const T dmu = (theta + y[k]) / tme - y[k] / (mu[k] + eps);
         const T dth = scale * (log_ratio[k] - dgd[k] - (theta + y[k]) * mu[k] / (te * tme) + y[k] / te);
-        gmo[k] = ((pm[k] < log_mu_lo) | (pm[k] > log_mu_hi)) ? T(0) : dmu * mu[k];
+        gmo[k] = mu_chain(pm[k], dmu, mu[k], hb);
         gto[k] = dth * slope;
         if (ZeroInflated) {
             const T p = pi[k];
