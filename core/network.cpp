@@ -261,8 +261,7 @@ double Network<T>::loss_and_head_gradient(const kernel::CountBatch<T>& counts, E
         for (Eigen::Index j = c0; j < c0 + n; ++j) {
             const T s = options_.size_factor_mean ? sf_[static_cast<std::size_t>(j)] : T(1);
             // A network with a pi head under the NB loss: the kernel has no pi, so pi is activated here.
-            if (options_.zero_inflated && !zi)
-                for (Eigen::Index i = 0; i < genes_; ++i) out_(pi_row_ + i, j) = kernel::pi_activation<true>(pre_(pi_row_ + i, j));
+            if (options_.zero_inflated && !zi) kernel::activate_pi<true>(&pre_(pi_row_, j), &out_(pi_row_, j), genes_);
             const kernel::Column<T> c{&pre_(0, j),  &pre_(pi_row_, j),  &pre_(theta_row_, j),  s,
                                       &out_(0, j),  &out_(pi_row_, j),  &out_(theta_row_, j),  &dpre_(0, j),
                                       &dpre_(pi_row_, j), &dpre_(theta_row_, j), element_loss_.col(t).data()};
