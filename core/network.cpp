@@ -104,6 +104,7 @@ Network<T>::Network(Eigen::Index n_genes, NetworkOptions options, std::uint64_t 
     pre_ = Mat<T>::Zero(3 * n_genes, max_batch);
     out_ = Mat<T>::Zero(3 * n_genes, max_batch);
     dpre_ = Mat<T>::Zero(3 * n_genes, max_batch);
+    input_const_ = Vec<T>::Zero(layout_[0].out);
     da_ = Mat<T>::Zero(widest, max_batch);
     db_ = Mat<T>::Zero(widest, max_batch);
 }
@@ -133,11 +134,42 @@ void Network<T>::parallel(Eigen::Index n, Eigen::Index align, F&& f) {
 }
 
 template <typename T>
-void Network<T>::forward(const T* x_ptr, const T* sf_ptr, Eigen::Index b, bool training, bool activate) {
+void Network<T>::forward(const T* x, const T* sf, Eigen::Index b, bool training, bool activate) {
     if (b > max_batch_ || b < 1) throw std::invalid_argument("batch size out of range");
-    std::copy(sf_ptr, sf_ptr + b, sf_.data());  // the loss kernel activates mu with them
-    const ConstMatMap<T> x(x_ptr, genes_, b);  // G x b
-    last_x_ = x_ptr;
+    std::copy(sf, sf + b, sf_.data());  // the loss kernel activates mu with them
+    last_x_ = x;
+    last_sparse_ = nullptr;
+    forward_layers(b, training, activate);
+}
+
+template <typename T>
+void Network<T>::forward(const SparseInput<T>& x, const T* sf, Eigen::Index b, bool training, bool activate) {
+    if (b > max_batch_ || b < 1 || b > x.max_batch()) throw std::invalid_argument("batch size out of range");
+    if (x.genes() != genes_) throw std::invalid_argument("sparse input has the wrong number of genes");
+    std::copy(sf, sf + b, sf_.data());
+    last_x_ = nullptr;
+    last_sparse_ = &x;
+    forward_layers(b, training, activate);
+}
+
+template <typename T>
+void Network<T>::sparse_input_product(const SparseInput<T>& x, Eigen::Index b, T* z) {
+    // z (o x b, columns o apart) = W x + bias = c + W deviations, with c = W zero + bias: the
+    // constant part once for the batch (gather_axpy over all genes), then per cell its entries.
+    const DenseOffsets& l = layout_[0];
+    const T* w = params.data() + l.w;  // o x G
+    gather_axpy_rows<T>(w, l.out, x.all_genes(), x.zero(), genes_, T(1), params.data() + l.b, input_const_.data(), l.out);
+    // Cells split across threads: each cell's column comes out the same whatever the split.
+    parallel(b, 1, [&](int, Eigen::Index c0, Eigen::Index n) {
+        for (Eigen::Index k = c0; k < c0 + n; ++k) {
+            const SparseEntries<T> e = x.cell(k);
+            gather_axpy_rows<T>(w, l.out, e.index, e.value, e.n, T(1), input_const_.data(), z + k * l.out, l.out);
+        }
+    });
+}
+
+template <typename T>
+void Network<T>::forward_layers(Eigen::Index b, bool training, bool activate) {
     const T eps = T(options_.bn_eps), m = T(options_.bn_momentum);
 
     for (std::size_t k = 0; k < layout_.size(); ++k) {
@@ -146,10 +178,13 @@ void Network<T>::forward(const T* x_ptr, const T* sf_ptr, Eigen::Index b, bool t
         auto z = h.zhat.leftCols(b);  // o x b
         auto a = h.a.leftCols(b);     // o x b
         const VecMap<T> bias = slice(params, l.b, l.out);
-        if (k == 0) {
+        if (k == 0 && last_sparse_) {
+            sparse_input_product(*last_sparse_, b, z.data());
+        } else if (k == 0) {
             // The input layer (G inputs) is most of the encoder's work. Its output rows are split
             // across threads, not its cells: Eigen packs a product's left operand per call, so a
             // split by cells packed the whole weight matrix on every thread.
+            const ConstMatMap<T> x(last_x_, genes_, b);  // G x b
             parallel(l.out, 8, [&](int, Eigen::Index r0, Eigen::Index n) {
                 auto zt = z.middleRows(r0, n);
                 mat_mul<T>(weight(params, l).middleRows(r0, n), x, zt);
@@ -329,12 +364,25 @@ void Network<T>::backward(Eigen::Index b) {
         auto dbias = slice(grads, l.b, l.out);
         if (k == 0) {
             // dW (o x G) = d x^T: the input layer's columns (genes) split across threads.
-            const ConstMatMap<T> x(last_x_, genes_, b);
-            parallel(genes_, 4, [&](int, Eigen::Index g0, Eigen::Index n) {
-                auto dWt = dW.middleCols(g0, n);
-                mat_mul_nt<T>(d, x.middleRows(g0, n), dWt);
-            });
             dbias.noalias() = d.rowwise().sum();
+            if (last_sparse_) {
+                // Column g = zero(g) (d 1) + sum over the cells with a count at g of value d_k.
+                by_gene_.build(*last_sparse_, b);
+                const T* zero = last_sparse_->zero();
+                parallel(genes_, 4, [&](int, Eigen::Index g0, Eigen::Index n) {
+                    for (Eigen::Index g = g0; g < g0 + n; ++g) {
+                        const SparseEntries<T> e = by_gene_.gene(g);
+                        gather_axpy_rows<T>(d.data(), d.outerStride(), e.index, e.value, e.n, zero[g], dbias.data(),
+                                            dW.col(g).data(), l.out);
+                    }
+                });
+            } else {
+                const ConstMatMap<T> x(last_x_, genes_, b);
+                parallel(genes_, 4, [&](int, Eigen::Index g0, Eigen::Index n) {
+                    auto dWt = dW.middleCols(g0, n);
+                    mat_mul_nt<T>(d, x.middleRows(g0, n), dWt);
+                });
+            }
         } else {
             dense_backward<T>(hidden_[k - 1].a.leftCols(b), d, dW, dbias);
             auto d_in = dnext->topLeftCorner(l.in, b);
@@ -346,6 +394,35 @@ void Network<T>::backward(Eigen::Index b) {
 
 template <typename T>
 void Network<T>::recalibrate_batchnorm(Eigen::Index n, const std::function<const T*(Eigen::Index, Eigen::Index)>& chunk) {
+    recalibrate_layers(n, [&](Mat<T>& z) {
+        const DenseOffsets& l = layout_[0];
+        const VecMap<T> bias = slice(params, l.b, l.out);
+        for (Eigen::Index start = 0; start < n; start += max_batch_) {
+            const Eigen::Index b = std::min(max_batch_, n - start);
+            const ConstMatMap<T> x(chunk(start, b), genes_, b);
+            parallel(l.out, 8, [&](int, Eigen::Index r0, Eigen::Index m) {
+                auto zt = z.block(r0, start, m, b);
+                mat_mul<T>(weight(params, l).middleRows(r0, m), x, zt);
+                zt.colwise() += bias.segment(r0, m);
+            });
+        }
+    });
+}
+
+template <typename T>
+void Network<T>::recalibrate_batchnorm_sparse(
+    Eigen::Index n, const std::function<const SparseInput<T>&(Eigen::Index, Eigen::Index)>& chunk) {
+    recalibrate_layers(n, [&](Mat<T>& z) {
+        for (Eigen::Index start = 0; start < n; start += max_batch_) {
+            const Eigen::Index b = std::min(max_batch_, n - start);
+            sparse_input_product(chunk(start, b), b, z.col(start).data());
+        }
+    });
+}
+
+template <typename T>
+template <typename F>
+void Network<T>::recalibrate_layers(Eigen::Index n, F&& input_layer) {
     if (!options_.batchnorm || n < 1) return;
     const T eps = T(options_.bn_eps);
     // Layer by layer over all n cells at once, each layer's output kept for every cell (width x
@@ -356,18 +433,10 @@ void Network<T>::recalibrate_batchnorm(Eigen::Index n, const std::function<const
     for (std::size_t k = 0; k < layout_.size(); ++k) {
         const DenseOffsets& l = layout_[k];
         if (next->rows() != l.out || next->cols() != n) next->resize(l.out, n);
-        const VecMap<T> bias = slice(params, l.b, l.out);
         if (k == 0) {
-            for (Eigen::Index start = 0; start < n; start += max_batch_) {
-                const Eigen::Index b = std::min(max_batch_, n - start);
-                const ConstMatMap<T> x(chunk(start, b), genes_, b);
-                parallel(l.out, 8, [&](int, Eigen::Index r0, Eigen::Index m) {
-                    auto z = next->block(r0, start, m, b);
-                    mat_mul<T>(weight(params, l).middleRows(r0, m), x, z);
-                    z.colwise() += bias.segment(r0, m);
-                });
-            }
+            input_layer(*next);  // pre-activations of every cell, bias included
         } else {
+            const VecMap<T> bias = slice(params, l.b, l.out);
             parallel(n, 4, [&](int, Eigen::Index c0, Eigen::Index m) {
                 auto z = next->middleCols(c0, m);
                 dense_forward<T>(weight(params, l), bias, cur->middleCols(c0, m), z);

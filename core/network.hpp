@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "layers.hpp"
+#include "sparse_input.hpp"
 #include "thread_pool.hpp"
 #include "zinb_kernel.hpp"
 #include "zinb_loss.hpp"
@@ -62,6 +63,10 @@ public:
     /// activations itself, fused with the loss (the trainer's path), and mu(), pi(), theta() hold
     /// them only after it.
     void forward(const T* x, const T* sf, Eigen::Index b, bool training, bool activate = true);
+    /// The same for the first b cells of a sparse input (the trainer's path): the input layer
+    /// works on the non-zero deviations only (sparse_input.hpp). x must stay unchanged until
+    /// backward() has run.
+    void forward(const SparseInput<T>& x, const T* sf, Eigen::Index b, bool training, bool activate = true);
     /// Mean loss of the last forward against the batch's counts, and its gradient w.r.t. the head
     /// pre-activations (kept for backward); also sets the head activations (mu(), pi(), theta()).
     /// NaN if nothing counted.
@@ -87,6 +92,9 @@ public:
     void recalibrate_batchnorm(const T* x, Eigen::Index n) {
         recalibrate_batchnorm(n, [&](Eigen::Index start, Eigen::Index) { return x + start * genes_; });
     }
+    /// The same with `chunk(start, count)` filling the first count cells of a sparse input.
+    void recalibrate_batchnorm_sparse(Eigen::Index n,
+                                      const std::function<const SparseInput<T>&(Eigen::Index, Eigen::Index)>& chunk);
 
     /// Outputs of the last forward, G x b each (pi is all zero without zero inflation).
     auto mu(Eigen::Index b) const { return out_.block(0, 0, genes_, b); }
@@ -146,7 +154,15 @@ private:
     void activate_heads(Eigen::Index b, Eigen::Index g0, Eigen::Index g1);
     std::vector<T> sf_;                      // size factors of the last forward's cells
     kernel::CountBatch<T> dense_counts_;     // the dense loss_and_head_gradient's counts, sized on first use
-    const T* last_x_ = nullptr;  // input of the last forward (G x b), read by backward
+    // Input of the last forward, read by backward: dense (G x b) or sparse, the other null.
+    const T* last_x_ = nullptr;
+    const SparseInput<T>* last_sparse_ = nullptr;
+    Vec<T> input_const_;  // sparse input: the input layer's output for a cell with no counts (W zero + b)
+    ByGene<T> by_gene_;   // sparse input: the batch's entries gene by gene, for the weight gradient
+    void forward_layers(Eigen::Index b, bool training, bool activate);
+    void sparse_input_product(const SparseInput<T>& x, Eigen::Index b, T* z);
+    template <typename F>
+    void recalibrate_layers(Eigen::Index n, F&& input_layer);
 };
 
 extern template class Network<float>;

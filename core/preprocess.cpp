@@ -186,21 +186,27 @@ Preprocessed apply_preprocess(const PreprocessParams& p, const Eigen::MatrixXf& 
     return out;
 }
 
-void Preprocessed::input_column(Eigen::Index j, float* out) const {
-    std::copy(input_zero.data(), input_zero.data() + genes, out);
+Eigen::Index Preprocessed::input_deviations(Eigen::Index j, float* out) const {
     const auto s = static_cast<std::size_t>(start[static_cast<std::size_t>(j)]);
     const auto n = static_cast<std::size_t>(start[static_cast<std::size_t>(j) + 1]) - s;
-    // The transform is computed per batch instead of stored (4 bytes less per non-zero), as a
-    // contiguous vectorizable pass.
-    static thread_local std::vector<float> scratch;  // one cell's transformed non-zeros, per thread
-    if (scratch.size() < n) scratch.resize(static_cast<std::size_t>(genes));
+    // Computed per batch instead of stored (4 bytes less per non-zero), as a contiguous
+    // vectorizable pass.
     const float inv = 1.0f / size_factors(j);
     const float* c = count.data() + s;
-    float* v = scratch.data();
-#pragma omp simd
-    for (std::size_t k = 0; k < n; ++k) v[k] = transform(c[k], inv, log1p);
     const std::int32_t* g = gene.data() + s;
-    for (std::size_t k = 0; k < n; ++k) out[g[k]] += v[k] * input_gain(g[k]);
+    const float* gain = input_gain.data();
+#pragma omp simd
+    for (std::size_t k = 0; k < n; ++k) out[k] = transform(c[k], inv, log1p) * gain[g[k]];
+    return static_cast<Eigen::Index>(n);
+}
+
+void Preprocessed::input_column(Eigen::Index j, float* out) const {
+    std::copy(input_zero.data(), input_zero.data() + genes, out);
+    static thread_local std::vector<float> scratch;  // one cell's deviations, per thread
+    if (scratch.size() < static_cast<std::size_t>(genes)) scratch.resize(static_cast<std::size_t>(genes));
+    const Eigen::Index n = input_deviations(j, scratch.data());
+    const std::int32_t* g = gene.data() + start[static_cast<std::size_t>(j)];
+    for (Eigen::Index k = 0; k < n; ++k) out[g[k]] += scratch[static_cast<std::size_t>(k)];
 }
 
 void Preprocessed::counts_column(Eigen::Index j, float* out) const {

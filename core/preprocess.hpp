@@ -58,6 +58,9 @@ struct Preprocessed {
     /// Writes kept cell j's network input (n_genes() floats). Thread-safe: the trainer fills a
     /// batch's columns on all its threads.
     void input_column(Eigen::Index j, float* out) const;
+    /// Writes kept cell j's input minus input_zero at its non-zeros, in the order of `gene`
+    /// ([start[j], start[j + 1])); returns their number. Thread-safe.
+    Eigen::Index input_deviations(Eigen::Index j, float* out) const;
     /// Writes kept cell j's counts (n_genes() floats).
     void counts_column(Eigen::Index j, float* out) const;
     /// Dense kept genes x kept cells matrices (tests and small data).

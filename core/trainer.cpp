@@ -67,6 +67,13 @@ Trainer::Trainer(Model& model, const Preprocessed& data)
                                     " genes, the network expects " + std::to_string(net_.n_genes()));
     const Eigen::Index n = data.n_cells();
     if (n < 2) throw std::invalid_argument("training needs at least two cells with counts");
+    // The batch input points into these gene lists (sparse_input.hpp), so they are checked once
+    // here instead of per batch. Preprocessing builds them so; a failure is a bug, not bad input.
+    for (Eigen::Index j = 0; j < n; ++j) {
+        const auto s = data.start[static_cast<std::size_t>(j)];
+        if (!genes_ascending_below(data.gene.data() + s, data.start[static_cast<std::size_t>(j) + 1] - s, data.n_genes()))
+            throw std::logic_error("preprocessed cell " + std::to_string(j) + "'s genes are not ascending and in range");
+    }
     // lgamma(y + 1) is a constant of the loss per count: looked up for small integers (almost all
     // counts), computed otherwise (gather), and never stored per entry.
     lgamma_table_.resize(kLgammaTable);
@@ -83,6 +90,7 @@ Trainer::Trainer(Model& model, const Preprocessed& data)
     train_idx_.assign(all.begin() + n_val, all.end());
 
     xb_.resize(net_.n_genes(), net_.max_batch());
+    xb_.set_zero(data.input_zero);
     counts_.resize(net_.n_genes(), net_.max_batch());
     sb_.resize(net_.max_batch());
     opt_state_.reset(net_.params.size());
@@ -116,6 +124,12 @@ double Trainer::epoch_fraction() const {
     return order_.empty() ? 0.0 : static_cast<double>(batch_start_) / static_cast<double>(order_.size());
 }
 
+void Trainer::set_input(Eigen::Index k, std::size_t c) {
+    const auto s = static_cast<std::size_t>(data_.start[c]);
+    const Eigen::Index nnz = static_cast<Eigen::Index>(data_.start[c + 1]) - static_cast<Eigen::Index>(s);
+    data_.input_deviations(static_cast<Eigen::Index>(c), xb_.set_cell(k, data_.gene.data() + s, nnz));
+}
+
 void Trainer::gather(const std::vector<Eigen::Index>& cells, std::size_t from, Eigen::Index b) {
     // Cells are independent columns: split across the model's threads (done on one thread, the
     // others waited; with 2 threads in wasm that was a few % of an epoch).
@@ -129,7 +143,7 @@ void Trainer::gather(const std::vector<Eigen::Index>& cells, std::size_t from, E
     parallel_ranges(model_.pool, model_.threads, b, [&](Eigen::Index k0, Eigen::Index k1) {
         for (Eigen::Index k = k0; k < k1; ++k) {
             const auto c = static_cast<std::size_t>(cells[from + static_cast<std::size_t>(k)]);
-            data_.input_column(static_cast<Eigen::Index>(c), xb_.col(k).data());
+            set_input(k, c);
             const auto s = static_cast<std::size_t>(data_.start[c]);
             counts_.set_cell(k, data_.gene.data() + s, data_.count.data() + s,
                              static_cast<Eigen::Index>(data_.start[c + 1]) - static_cast<Eigen::Index>(s), lgamma1);
@@ -143,7 +157,7 @@ bool Trainer::run_batch() {
     auto b = static_cast<Eigen::Index>(std::min<std::size_t>(static_cast<std::size_t>(options_.batch_size), n - batch_start_));
     if (n - batch_start_ - static_cast<std::size_t>(b) == 1) ++b;  // never leave a batch of one cell
     gather(order_, batch_start_, b);
-    net_.forward(xb_.data(), sb_.data(), b, true, false);  // the loss activates the heads
+    net_.forward(xb_, sb_.data(), b, true, false);  // the loss activates the heads
     const double loss = net_.loss_and_head_gradient(counts_, b, loss_);
     if (!std::isfinite(loss)) return false;
     net_.backward(b);
@@ -182,7 +196,7 @@ double Trainer::validation_loss() {
         const auto b = static_cast<Eigen::Index>(
             std::min<std::size_t>(static_cast<std::size_t>(net_.max_batch()), val_idx_.size() - start));
         gather(val_idx_, start, b);
-        net_.forward(xb_.data(), sb_.data(), b, false, false);
+        net_.forward(xb_, sb_.data(), b, false, false);
         Eigen::Index used = 0;
         const double l = net_.loss_and_head_gradient(counts_, b, loss_, &used);
         if (used > 0) {
@@ -204,11 +218,12 @@ void Trainer::finish_epoch() {
     EpochReport r;
     r.train_loss = epoch_loss_ / static_cast<double>(epoch_batches_);
     // Exact BN statistics of the training cells, gathered chunk by chunk into the batch buffer.
-    net_.recalibrate_batchnorm(static_cast<Eigen::Index>(train_idx_.size()), [&](Eigen::Index start, Eigen::Index b) {
+    net_.recalibrate_batchnorm_sparse(static_cast<Eigen::Index>(train_idx_.size()),
+                                      [&](Eigen::Index start, Eigen::Index b) -> const SparseInput<float>& {
         parallel_ranges(model_.pool, model_.threads, b, [&](Eigen::Index k0, Eigen::Index k1) {
-            for (Eigen::Index k = k0; k < k1; ++k) data_.input_column(train_idx_[static_cast<std::size_t>(start + k)], xb_.col(k).data());
+            for (Eigen::Index k = k0; k < k1; ++k) set_input(k, static_cast<std::size_t>(train_idx_[static_cast<std::size_t>(start + k)]));
         }, 1);
-        return xb_.data();
+        return xb_;
     });
     r.val_loss = val_idx_.empty() ? std::nan("") : validation_loss();
     const double monitored = val_idx_.empty() ? r.train_loss : r.val_loss;

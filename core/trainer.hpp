@@ -94,6 +94,7 @@ private:
     void finish(StopReason r);
     double validation_loss();
     void gather(const std::vector<Eigen::Index>& cells, std::size_t from, Eigen::Index b);
+    void set_input(Eigen::Index k, std::size_t cell);  // batch slot k <- the cell's input deviations
 
     Model& model_;
     Network<float>& net_;
@@ -102,7 +103,7 @@ private:
     LossOptions loss_;
     std::vector<float> lgamma_table_;  // lgamma(k + 1) for small integer counts k (most counts)
     std::vector<Eigen::Index> train_idx_, val_idx_, order_;
-    Eigen::MatrixXf xb_;               // batch inputs, G x max_batch
+    SparseInput<float> xb_;            // batch inputs: deviations from the zero-count input at the non-zeros
     kernel::CountBatch<float> counts_;  // the batch's non-zero counts, as the loss reads them
     Eigen::VectorXf sb_;
     OptimizerState<float> opt_state_;

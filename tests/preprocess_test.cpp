@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <vector>
 
 #include "preprocess.hpp"
 
@@ -25,6 +26,16 @@ TEST_CASE("libsize size factors are totals over the median total; log1p and per-
         CHECK(std::sqrt(input.row(i).squaredNorm() / 4) == doctest::Approx(1.0f).epsilon(1e-4));
     }
     CHECK(input(0, 0) == doctest::Approx((x00 - p.center(0)) / p.scale(0)));
+    // The trainer's sparse form: input_zero plus the deviations at the non-zeros is the input.
+    std::vector<float> dev(3);
+    for (Eigen::Index j = 0; j < 4; ++j) {
+        const Eigen::Index n = d.input_deviations(j, dev.data());
+        CHECK(n == d.start[static_cast<std::size_t>(j) + 1] - d.start[static_cast<std::size_t>(j)]);
+        Eigen::VectorXf rebuilt = d.input_zero;
+        for (Eigen::Index e = 0; e < n; ++e) rebuilt(d.gene[static_cast<std::size_t>(d.start[static_cast<std::size_t>(j)] + e)]) += dev[static_cast<std::size_t>(e)];
+        CHECK(rebuilt.isApprox(input.col(j), 1e-6f));
+        CHECK((rebuilt.array() != d.input_zero.array()).count() == n);
+    }
 }
 
 TEST_CASE("median size factors (seed) guard zero medians with the median of non-zero counts") {
