@@ -131,6 +131,40 @@ Parsed parse_number(std::string_view s, double& out) {
     return Parsed::number;
 }
 
+// The common data row: an optional row name (unquoted, not starting with a space), then n_cols
+// plain whole numbers (1-18 digits, nothing around them), separated by delim and nothing after.
+// Appends the numbers to values, sets name and returns true; on anything else appends nothing and
+// returns false, and the line takes the general path (split_fields, parse_number), which gives
+// the same values for such a row and makes every error message. Splitting into fields and then
+// parsing each was most of the parse time (30 ns a field natively).
+[[gnu::noinline]] bool parse_plain_row(std::string_view line, char delim, bool row_name, std::size_t n_cols,
+                     std::vector<float>& values, std::string_view& name) {
+    const char* p = line.data();
+    const char* const end = p + line.size();
+    if (row_name) {
+        if (p == end || *p == '"' || *p == ' ') return false;
+        const void* d = std::memchr(p, delim, static_cast<std::size_t>(end - p));
+        if (!d) return false;
+        name = trim(std::string_view(p, static_cast<std::size_t>(static_cast<const char*>(d) - p)));
+        p = static_cast<const char*>(d) + 1;
+    }
+    const std::size_t base = values.size();
+    values.resize(base + n_cols);
+    float* out = values.data() + base;
+    for (std::size_t c = 0; c < n_cols; ++c, ++p) {
+        const char* const start = p;
+        std::uint64_t v = 0;  // wraps past 19 digits; such a field is refused below
+        while (p < end && static_cast<unsigned char>(*p - '0') < 10) v = v * 10 + static_cast<unsigned>(*p++ - '0');
+        const bool field_ends = c + 1 == n_cols ? p == end : p < end && *p == delim;
+        if (p == start || p - start > 18 || !field_ends) {
+            values.resize(base);
+            return false;
+        }
+        out[c] = static_cast<float>(static_cast<double>(v));  // as parse_number, then the general path
+    }
+    return true;
+}
+
 // "1,5" in a semicolon-separated file: a decimal comma (European spreadsheets). It must not be
 // mistaken for a row name, and the error should say what it is.
 bool looks_like_decimal_comma(std::string_view s) {
@@ -235,9 +269,18 @@ CountMatrix read_counts(std::string_view text, const ReadOptions& options) {
     long non_integer = 0, non_integer_line = 0;
     std::size_t non_integer_col = 0;
     std::string non_integer_text;
+    long plain_rows = 0;  // rows read by parse_plain_row: all their fields are numbers
     bool first_row = true;
     do {
-        if (!first_row) split_fields(line, delim, fields, storage, src, line_no);
+        if (!first_row) {
+            std::string_view name;
+            if (parse_plain_row(line, delim, index_col, n_cols, values, name)) {
+                if (index_col) row_names.emplace_back(name);
+                ++plain_rows;
+                continue;  // to the loop's condition: the next line
+            }
+            split_fields(line, delim, fields, storage, src, line_no);
+        }
         first_row = false;
         if (fields.size() != n_fields)
             throw InputError(src + ": line " + std::to_string(line_no) + ": expected " + std::to_string(n_fields) +
@@ -273,6 +316,7 @@ CountMatrix read_counts(std::string_view text, const ReadOptions& options) {
         }
     } while (lines.next(line, line_no));
     const std::size_t n_rows = values.size() / (n_cols ? n_cols : 1);
+    for (long& n : numeric_in_col) n += plain_rows;
 
     std::vector<std::size_t> keep;
     std::vector<std::string> skipped;

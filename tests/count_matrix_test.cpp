@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <vector>
 #include <string>
 
 #include "count_matrix.hpp"
@@ -117,6 +118,51 @@ TEST_CASE("rejected inputs name the file, line and column and what was found") {
     CHECK(error_of("a,b\n\"1,2\n") == "x.csv: line 2, column 1: unterminated quote");
     CHECK(error_of("a,b\n1,2\n3,0x10\n") == "x.csv: line 3, column 2: expected a non-negative number, found '0x10'");
     CHECK(error_of("g,a\nx,y\n") == "x.csv: no numeric columns");
+}
+
+// Rows of plain digits take a fast path (parse_plain_row); anything else, the general one. A space
+// after each delimiter sends every row the general way, so the two reads must agree exactly.
+TEST_CASE("plain-digit rows read the same as through the general path") {
+    const std::vector<std::string> rows = {
+        "g1,0,5,12",
+        "g2,123456789012345678,0,7",         // 18 digits: the most the fast path takes
+        "g3,1234567890123456789,1,0",        // 19: general path (strtod), same float
+        "\"g,4\",3,0,1",                     // quoted name: general path
+        " g5,0,0,2",                         // leading space: general path, name trimmed
+        "g6  ,4,1,0",                        // trailing spaces: trimmed on both paths
+        ",9,9,9",                            // empty name
+        "g8,1.5,2,0",                        // decimal: general path, non-integer warning
+        "g9,00012,0,3",                      // leading zeros
+    };
+    std::string plain = ",c1,c2,c3\n", spaced = ",c1,c2,c3\n";
+    for (const auto& r : rows) {
+        plain += r + "\n";
+        std::string s;
+        for (char ch : r) s += ch == ',' && s.find('"') == std::string::npos ? std::string(", ") : std::string(1, ch);
+        if (r[0] == '"') s = "\"g,4\", 3, 0, 1";
+        spaced += s + "\n";
+    }
+    const CountMatrix a = read(plain), b = read(spaced);
+    REQUIRE(a.n_genes() == 9);
+    REQUIRE(b.n_genes() == 9);
+    CHECK(a.counts == b.counts);
+    CHECK(a.genes == b.genes);
+    CHECK(a.cells == b.cells);
+    CHECK(a.warnings == b.warnings);
+    CHECK(a.genes[3] == "g,4");
+    CHECK(a.genes[4] == "g5");
+    CHECK(a.genes[5] == "g6");
+    CHECK(a.genes[6].empty());
+    CHECK(a.counts(1, 0) == static_cast<float>(123456789012345678.0));
+    CHECK(a.counts(2, 0) == static_cast<float>(1234567890123456789.0));
+    CHECK(a.counts(8, 0) == 12.0f);
+    REQUIRE(a.warnings.size() == 1);
+    CHECK(a.warnings[0].find("1 value is not an integer (first at line 9, column 2: '1.5')") != std::string::npos);
+
+    // Rows the fast path refuses after reading some of their numbers keep the general errors.
+    CHECK(error_of(",a,b\ng1,1,2\ng2,1,2,\n") == "x.csv: line 3: expected 3 fields (as in the header, comma-separated), found 4");
+    CHECK(error_of(",a,b\ng1,1,2\ng2,1\n") == "x.csv: line 3: expected 3 fields (as in the header, comma-separated), found 2");
+    CHECK(error_of(",a,b\ng1,1,2\ng2,1,2x\n") == "x.csv: line 3, column 3: expected a non-negative number, found '2x'");
 }
 
 TEST_CASE("writer keeps labels, delimiter and orientation; integers without decimals") {
