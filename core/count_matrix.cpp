@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -419,123 +418,6 @@ std::string read_file(const std::string& path) {
 CountMatrix read_counts_file(const std::string& path, ReadOptions options) {
     if (options.source == "input") options.source = path;
     return read_counts(maybe_gunzip(read_file(path), options.source), options);
-}
-
-namespace {
-
-void append_label(std::string& out, const std::string& s, char delim) {
-    if (s.find(delim) == std::string::npos && s.find('"') == std::string::npos && s.find('\n') == std::string::npos) {
-        out += s;
-        return;
-    }
-    out += '"';
-    for (char c : s) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    out += '"';
-}
-
-void append_value(std::string& out, float v) {
-    char buf[32];
-    if (v == std::floor(v) && std::fabs(v) < 1e15f) {
-        const auto r = std::to_chars(buf, buf + sizeof buf, static_cast<long long>(v));
-        out.append(buf, r.ptr);
-    } else {
-        const int n = std::snprintf(buf, sizeof buf, "%.7g", static_cast<double>(v));
-        out.append(buf, static_cast<std::size_t>(n));
-    }
-}
-
-}  // namespace
-
-void write_counts(const CountMatrix& layout, const Eigen::MatrixXf& values, const TextSink& sink) {
-    if (values.rows() != layout.n_genes() || values.cols() != layout.n_cells())
-        throw std::invalid_argument("write_counts: values are " + std::to_string(values.rows()) + "x" +
-                                    std::to_string(values.cols()) + ", layout is " + std::to_string(layout.n_genes()) +
-                                    "x" + std::to_string(layout.n_cells()));
-    const char d = layout.delimiter;
-    const auto& col_labels = layout.cells_in_rows ? layout.genes : layout.cells;
-    const auto& row_labels = layout.cells_in_rows ? layout.cells : layout.genes;
-    const Eigen::Index n_rows = layout.cells_in_rows ? values.cols() : values.rows();
-    const Eigen::Index n_cols = layout.cells_in_rows ? values.rows() : values.cols();
-
-    // Text leaves in chunks of about kChunk bytes (whole rows), so the output never exists as
-    // one string: formatted, it is 2-3x the float matrix, and a growing string briefly holds
-    // twice that. This was the peak of a whole imputation run.
-    // Flushed at half the reserved size, so a row (up to ~kChunk / 2) never makes it reallocate.
-    constexpr std::size_t kChunk = 1 << 20;
-    std::string out;
-    out.reserve(kChunk);
-    bool first = true;
-    if (layout.has_row_names && layout.header_has_corner) {
-        append_label(out, layout.corner, d);
-        first = false;
-    }
-    for (const auto& name : col_labels) {
-        if (!first) out += d;
-        append_label(out, name, d);
-        first = false;
-    }
-    out += '\n';
-    for (Eigen::Index r = 0; r < n_rows; ++r) {
-        if (layout.has_row_names) {
-            append_label(out, row_labels[static_cast<std::size_t>(r)], d);
-            out += d;
-        }
-        for (Eigen::Index c = 0; c < n_cols; ++c) {
-            if (c) out += d;
-            append_value(out, layout.cells_in_rows ? values(c, r) : values(r, c));
-        }
-        out += '\n';
-        if (out.size() >= kChunk / 2) {
-            sink(out);
-            out.clear();
-        }
-    }
-    if (!out.empty()) sink(out);
-}
-
-std::string write_counts(const CountMatrix& layout, const Eigen::MatrixXf& values) {
-    std::string text;
-    write_counts(layout, values, [&](std::string_view chunk) { text.append(chunk); });
-    return text;
-}
-
-AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), tmp_(path_ + ".zimpute-tmp") {
-    file_ = std::fopen(tmp_.c_str(), "wb");
-    if (!file_) throw std::runtime_error("cannot write '" + path_ + "': " + std::strerror(errno));
-}
-
-AtomicFile::~AtomicFile() {
-    if (file_) std::fclose(file_);
-    if (!committed_) std::remove(tmp_.c_str());
-}
-
-void AtomicFile::write(std::string_view chunk) {
-    if (!file_) throw std::logic_error("AtomicFile: write after close");
-    if (std::fwrite(chunk.data(), 1, chunk.size(), file_) != chunk.size())
-        throw std::runtime_error("cannot write '" + path_ + "': " + std::strerror(errno));
-}
-
-void AtomicFile::close() {
-    if (!file_) return;
-    std::FILE* f = file_;
-    file_ = nullptr;
-    if (std::fclose(f) != 0) throw std::runtime_error("cannot write '" + path_ + "': " + std::strerror(errno));
-}
-
-void AtomicFile::commit() {
-    close();
-    if (std::rename(tmp_.c_str(), path_.c_str()) != 0)
-        throw std::runtime_error("cannot write '" + path_ + "': " + std::strerror(errno));
-    committed_ = true;
-}
-
-void write_file_atomic(const std::string& path, std::string_view content) {
-    AtomicFile f(path);
-    f.write(content);
-    f.commit();
 }
 
 }  // namespace zimpute

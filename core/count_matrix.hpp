@@ -1,10 +1,8 @@
-// Count matrix reading and writing: delimited text in, genes x cells float matrix out, and back
-// again with the input's own labels, delimiter and orientation.
+// Count matrix reading: delimited text in, a genes x cells float matrix out, with what the writer
+// (count_writer.hpp) needs to give results the input's own labels, delimiter and orientation.
 #pragma once
 
 #include <Eigen/Core>
-#include <cstdio>
-#include <functional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -56,39 +54,6 @@ CountMatrix read_counts(std::string_view text, const ReadOptions& options = {});
 
 /// Reads a whole file, decompresses it if it is gzip, and parses it (source defaults to the path).
 CountMatrix read_counts_file(const std::string& path, ReadOptions options = {});
-
-/// Receives output text piece by piece (about 1 MB at a time, whole lines).
-using TextSink = std::function<void(std::string_view)>;
-
-/// Formats `values` (genes x cells, same shape as layout.counts) with layout's labels, delimiter
-/// and orientation. Integral values are written without decimals, others with 7 significant
-/// digits. The text goes to `sink` in chunks, so it never has to exist whole in memory.
-void write_counts(const CountMatrix& layout, const Eigen::MatrixXf& values, const TextSink& sink);
-/// The same, as one string (small matrices, tests).
-std::string write_counts(const CountMatrix& layout, const Eigen::MatrixXf& values);
-
-/// A file written through a temporary file beside it and a rename on commit(), so a failure
-/// (or never committing) leaves no partial file behind: the temporary is removed on destruction.
-class AtomicFile {
-public:
-    explicit AtomicFile(std::string path);
-    ~AtomicFile();
-    AtomicFile(const AtomicFile&) = delete;
-    AtomicFile& operator=(const AtomicFile&) = delete;
-    void write(std::string_view chunk);
-    /// Flushes and closes the temporary file (errors such as a full disk surface here).
-    void close();
-    /// close(), then renames the temporary file to the path.
-    void commit();
-
-private:
-    std::string path_, tmp_;
-    std::FILE* file_ = nullptr;
-    bool committed_ = false;
-};
-
-/// Writes text to path with an AtomicFile.
-void write_file_atomic(const std::string& path, std::string_view content);
 
 /// Reads a whole file into a string; throws InputError naming the path if it cannot.
 std::string read_file(const std::string& path);

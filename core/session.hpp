@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "count_matrix.hpp"
+#include "count_writer.hpp"
 #include "impute.hpp"
 #include "metrics.hpp"
 #include "model_io.hpp"

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include "count_matrix.hpp"
+#include "count_writer.hpp"
 #include "orientation.hpp"
 
 using namespace zimpute;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "count_writer.hpp"
 #include "split.hpp"
 
 using namespace zimpute;

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "count_matrix.hpp"
+#include "count_writer.hpp"
 #include "model_io.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

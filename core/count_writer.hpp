@@ -1,0 +1,62 @@
+// Count matrix writing: a genes x cells float matrix back to delimited text with the input's own
+// labels, delimiter and orientation, in chunks, and files that appear whole or not at all.
+#pragma once
+
+#include <Eigen/Core>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "count_matrix.hpp"
+
+namespace zimpute {
+
+/// Receives output text piece by piece (about 1 MB at a time, whole lines).
+using TextSink = std::function<void(std::string_view)>;
+
+/// Room format_value needs at `out`.
+constexpr std::size_t kValueChars = 32;
+
+/// Writes v as the writer does and returns the end: whole numbers below 1e15 without decimals,
+/// anything else exactly as printf("%.7g", v) (7 significant digits, trailing zeros dropped).
+char* format_value(float v, char* out);
+
+namespace detail {
+/// printf("%.7g", x) for a positive finite x through exact scaling by a power of ten, or nullptr
+/// where that cannot be sure of the digits (x within 1e-6 of a rounding tie in units of the 7th
+/// digit but not exactly on it; x < 1e-16 or x >= 1e28): format_value then calls snprintf. Apart for its tests.
+char* format_g7(double x, char* out);
+}  // namespace detail
+
+/// Formats `values` (genes x cells, same shape as layout.counts) with layout's labels, delimiter
+/// and orientation, each value through format_value. The text goes to `sink` in chunks, so it
+/// never has to exist whole in memory.
+void write_counts(const CountMatrix& layout, const Eigen::MatrixXf& values, const TextSink& sink);
+/// The same, as one string (small matrices, tests).
+std::string write_counts(const CountMatrix& layout, const Eigen::MatrixXf& values);
+
+/// A file written through a temporary file beside it and a rename on commit(), so a failure
+/// (or never committing) leaves no partial file behind: the temporary is removed on destruction.
+class AtomicFile {
+public:
+    explicit AtomicFile(std::string path);
+    ~AtomicFile();
+    AtomicFile(const AtomicFile&) = delete;
+    AtomicFile& operator=(const AtomicFile&) = delete;
+    void write(std::string_view chunk);
+    /// Flushes and closes the temporary file (errors such as a full disk surface here).
+    void close();
+    /// close(), then renames the temporary file to the path.
+    void commit();
+
+private:
+    std::string path_, tmp_;
+    std::FILE* file_ = nullptr;
+    bool committed_ = false;
+};
+
+/// Writes text to path with an AtomicFile.
+void write_file_atomic(const std::string& path, std::string_view content);
+
+}  // namespace zimpute
