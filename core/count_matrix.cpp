@@ -212,6 +212,65 @@ void warn_duplicates(const std::vector<std::string>& names, const char* what, st
         }
 }
 
+// The parsed numbers go into the final matrix a block of rows at a time, so a file is never held
+// twice as floats: a row-major copy and the matrix were the reader's peak (2 x 76 MB for 10k x 2k)
+// and, in wasm, left a hole that later allocations fragmented. The file's rows become matrix rows
+// (genes in rows, the default) or columns (cells in rows, declared); the rare rest (skipped
+// columns, a file detected as transposed) is rearranged after reading.
+class RowStore {
+public:
+    RowStore(Eigen::Index rows, std::size_t n_cols, bool rows_as_columns)
+        : n_cols_(n_cols), rows_as_columns_(rows_as_columns) {
+        const auto c = static_cast<Eigen::Index>(n_cols);
+        if (rows_as_columns) matrix_.resize(c, rows);
+        else matrix_.resize(rows, c);
+        block_.reserve(kBlock * n_cols);
+    }
+    /// Where a row's values are appended; call row_done() after each row.
+    std::vector<float>& block() { return block_; }
+    void row_done() {
+        if (block_.size() == kBlock * n_cols_) flush();
+    }
+    /// The matrix of the rows read: rows x n_cols, or n_cols x rows with rows_as_columns.
+    Eigen::MatrixXf take() {
+        flush();
+        if (stored_ != allocated()) resize_rows(stored_);  // only if the row count was off
+        return std::move(matrix_);
+    }
+
+private:
+    static constexpr std::size_t kBlock = 16;  // rows; a block's transpose stays in cache
+
+    Eigen::Index allocated() const { return rows_as_columns_ ? matrix_.cols() : matrix_.rows(); }
+    void resize_rows(Eigen::Index rows) {
+        if (rows_as_columns_) matrix_.conservativeResize(Eigen::NoChange, rows);
+        else matrix_.conservativeResize(rows, Eigen::NoChange);
+    }
+    void flush() {
+        const auto nb = static_cast<Eigen::Index>(block_.size() / (n_cols_ ? n_cols_ : 1));
+        if (nb == 0) return;
+        if (stored_ + nb > allocated()) resize_rows(stored_ + nb);
+        const auto c = static_cast<Eigen::Index>(n_cols_);
+        const float* b = block_.data();
+        if (rows_as_columns_) {
+            std::copy(b, b + nb * c, matrix_.col(stored_).data());  // consecutive columns
+        } else {
+            for (Eigen::Index j = 0; j < c; ++j) {
+                float* col = matrix_.col(j).data() + stored_;
+                for (Eigen::Index i = 0; i < nb; ++i) col[i] = b[i * c + j];
+            }
+        }
+        stored_ += nb;
+        block_.clear();
+    }
+
+    std::size_t n_cols_;
+    bool rows_as_columns_;
+    Eigen::MatrixXf matrix_;
+    std::vector<float> block_;
+    Eigen::Index stored_ = 0;
+};
+
 }  // namespace
 
 CountMatrix read_counts(std::string_view text, const ReadOptions& options) {
@@ -265,10 +324,18 @@ CountMatrix read_counts(std::string_view text, const ReadOptions& options) {
 
     // One pass over all rows. A column of text only (no number, no empty field) is metadata,
     // e.g. 'group'; any other non-numeric entry is an error at that entry.
-    std::vector<float> values;  // row-major rows x n_cols
-    // Exact upper bound from the number of lines (a memchr-speed pass), not from the byte count,
-    // which would reserve twice the file's size.
-    values.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n') + 1) * n_cols);
+    // Every non-blank line from here on is a row (or an error): counted first, so the matrix is
+    // allocated once at its size.
+    Eigen::Index n_lines = 1;
+    {
+        LineReader rest = lines;
+        std::string_view l;
+        long n;
+        while (rest.next(l, n)) ++n_lines;
+    }
+    RowStore store(n_lines, n_cols, options.cells_in_rows);
+    std::vector<float>& values = store.block();  // the current block of rows, row-major
+    Eigen::Index n_rows = 0;
     std::vector<std::string> row_names;
     std::vector<long> numeric_in_col(n_cols, 0), text_in_col(n_cols, 0), bad_line(n_cols, 0);
     std::vector<std::string> bad_text(n_cols);
@@ -283,6 +350,8 @@ CountMatrix read_counts(std::string_view text, const ReadOptions& options) {
             if (parse_plain_row(line, delim, index_col, n_cols, values, name)) {
                 if (index_col) row_names.emplace_back(name);
                 ++plain_rows;
+                ++n_rows;
+                store.row_done();
                 continue;  // to the loop's condition: the next line
             }
             split_fields(line, delim, fields, storage, src, line_no);
@@ -320,14 +389,15 @@ CountMatrix read_counts(std::string_view text, const ReadOptions& options) {
             ++numeric_in_col[c];
             values.push_back(static_cast<float>(v));
         }
+        ++n_rows;
+        store.row_done();
     } while (lines.next(line, line_no));
-    const std::size_t n_rows = values.size() / (n_cols ? n_cols : 1);
     for (long& n : numeric_in_col) n += plain_rows;
 
     std::vector<std::size_t> keep;
     std::vector<std::string> skipped;
     for (std::size_t c = 0; c < n_cols; ++c) {
-        if (numeric_in_col[c] == 0 && text_in_col[c] == static_cast<long>(n_rows)) {
+        if (numeric_in_col[c] == 0 && text_in_col[c] == n_rows) {
             skipped.push_back("'" + shorten(col_names[c]) + "'");
             continue;
         }
@@ -365,26 +435,29 @@ CountMatrix read_counts(std::string_view text, const ReadOptions& options) {
                              "); if the rows are genes, choose genes in rows (--genes-in-rows)");
     }
     if (!index_col)
-        for (std::size_t r = 0; r < n_rows; ++r) row_names.push_back((m.cells_in_rows ? "Cell" : "Gene") + std::to_string(r + 1));
+        for (Eigen::Index r = 0; r < n_rows; ++r) row_names.push_back((m.cells_in_rows ? "Cell" : "Gene") + std::to_string(r + 1));
 
-    // Rows of the file become genes (default) or cells (cells_in_rows).
-    const Eigen::Index rows = static_cast<Eigen::Index>(n_rows), cols = static_cast<Eigen::Index>(keep.size());
-    if (!m.cells_in_rows) {
-        m.counts.resize(rows, cols);
-        // A transpose in blocks of rows: column by column over the whole file read one float
-        // per cache line and was most of the parse time.
-        constexpr Eigen::Index kBlock = 16;
-        for (Eigen::Index i0 = 0; i0 < rows; i0 += kBlock) {
-            const Eigen::Index i1 = std::min(rows, i0 + kBlock);
-            for (Eigen::Index j = 0; j < cols; ++j)
-                for (Eigen::Index i = i0; i < i1; ++i) m.counts(i, j) = values[static_cast<std::size_t>(i) * n_cols + keep[static_cast<std::size_t>(j)]];
+    // The file's columns as stored: matrix columns, or rows when declared cells in rows.
+    Eigen::MatrixXf counts = store.take();
+    if (keep.size() < n_cols) {
+        if (options.cells_in_rows) {
+            counts = counts(keep, Eigen::all).eval();
+        } else {
+            // Kept columns move left (never onto one still to be read), then the storage shrinks
+            // in place: a column-major matrix keeps its columns when only their number changes.
+            for (std::size_t j = 0; j < keep.size(); ++j)
+                if (keep[j] != j) counts.col(static_cast<Eigen::Index>(j)) = counts.col(static_cast<Eigen::Index>(keep[j]));
+            counts.conservativeResize(Eigen::NoChange, static_cast<Eigen::Index>(keep.size()));
         }
+    }
+    // Rows of the file become genes (default) or cells (cells_in_rows). Only a file detected as
+    // transposed is copied once more.
+    if (m.cells_in_rows && !options.cells_in_rows) m.counts = counts.transpose();
+    else m.counts = std::move(counts);
+    if (!m.cells_in_rows) {
         m.genes = std::move(row_names);
         m.cells = std::move(kept_names);
     } else {
-        m.counts.resize(cols, rows);
-        for (Eigen::Index i = 0; i < rows; ++i)
-            for (Eigen::Index j = 0; j < cols; ++j) m.counts(j, i) = values[i * n_cols + keep[j]];
         m.genes = std::move(kept_names);
         m.cells = std::move(row_names);
     }

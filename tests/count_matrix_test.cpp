@@ -105,6 +105,54 @@ TEST_CASE("accepted variants") {
     }
 }
 
+TEST_CASE("every layout reads the same numbers across the reader's blocks of rows") {
+    // 37 rows (more than two of the reader's 16-row blocks) x 5 value columns; value = 100 r + c.
+    // Each variant: genes or cells in rows, declared or detected, with a text-only column in the
+    // middle that is skipped, and blank lines between rows.
+    const int rows = 37, cols = 5;
+    auto text = [&](const std::string& corner, const std::vector<std::string>& header, bool metadata,
+                    const std::string& row_prefix, bool blank_lines) {
+        std::string s = corner;
+        for (int c = 0; c < cols; ++c) {
+            if (metadata && c == 2) s += ",group";
+            s += "," + header[static_cast<std::size_t>(c)];
+        }
+        s += "\n";
+        for (int r = 0; r < rows; ++r) {
+            s += row_prefix + std::to_string(r + 1);
+            for (int c = 0; c < cols; ++c) {
+                if (metadata && c == 2) s += r % 2 ? ",A" : ",B";
+                s += "," + std::to_string(100 * r + c);
+            }
+            s += blank_lines && r % 7 == 3 ? "\n\n" : "\n";
+        }
+        return s;
+    };
+    const std::vector<std::string> cells = {"c1", "c2", "c3", "c4", "c5"};
+    const std::vector<std::string> genes = {"TP53", "GAPDH", "ACTB", "MYC", "CD4"};
+    // genes in rows: counts(r, c); cells in rows: counts(c, r)
+    auto check = [&](const CountMatrix& m, bool cells_in_rows, std::size_t n_warnings) {
+        CHECK(m.cells_in_rows == cells_in_rows);
+        CHECK(m.warnings.size() == n_warnings);
+        REQUIRE(m.n_genes() == (cells_in_rows ? cols : rows));
+        REQUIRE(m.n_cells() == (cells_in_rows ? rows : cols));
+        int wrong = 0;
+        for (int r = 0; r < rows; ++r)
+            for (int c = 0; c < cols; ++c)
+                wrong += (cells_in_rows ? m.counts(c, r) : m.counts(r, c)) != static_cast<float>(100 * r + c);
+        CHECK(wrong == 0);
+    };
+    for (bool metadata : {false, true})
+        for (bool blank : {false, true}) {
+            CAPTURE(metadata);
+            CAPTURE(blank);
+            const std::size_t skipped = metadata ? 1 : 0;
+            check(read(text("gene", cells, metadata, "Gene", blank)), false, skipped);
+            check(read(text("cell", genes, metadata, "Cell", blank), true), true, skipped);
+            check(read(text("cell", genes, metadata, "Cell", blank)), true, skipped + 1);  // detected
+        }
+}
+
 TEST_CASE("rejected inputs name the file, line and column and what was found") {
     CHECK(error_of("") == "x.csv: the file is empty");
     CHECK(error_of("\n\n") == "x.csv: the file is empty");
