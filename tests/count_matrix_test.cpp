@@ -6,21 +6,15 @@
 #include <string>
 
 #include "count_matrix.hpp"
+#include "test_util.hpp"
 
 using namespace zimpute;
 
 namespace {
 
-CountMatrix read(const std::string& text, bool cells_in_rows = false) {
-    ReadOptions o;
-    o.source = "x.csv";
-    o.cells_in_rows = cells_in_rows;
-    return read_counts(text, o);
-}
-
 std::string error_of(const std::string& text) {
     try {
-        read(text);
+        test::read_csv(text);
     } catch (const InputError& e) {
         return e.what();
     }
@@ -30,7 +24,7 @@ std::string error_of(const std::string& text) {
 }  // namespace
 
 TEST_CASE("course format: header of cell names, no gene column, genes in rows") {
-    const CountMatrix m = read("Cell1,Cell2,Cell3\n0,5,1\n2,0,0\n");
+    const CountMatrix m = test::read_csv("Cell1,Cell2,Cell3\n0,5,1\n2,0,0\n");
     CHECK(m.n_genes() == 2);
     CHECK(m.n_cells() == 3);
     CHECK(m.counts(0, 1) == 5.0f);
@@ -42,43 +36,43 @@ TEST_CASE("course format: header of cell names, no gene column, genes in rows") 
 
 TEST_CASE("accepted variants") {
     SUBCASE("index column with a named corner") {
-        const CountMatrix m = read("gene,c1,c2\nTP53,1,2\nGAPDH,3,4\n");
+        const CountMatrix m = test::read_csv("gene,c1,c2\nTP53,1,2\nGAPDH,3,4\n");
         CHECK(m.has_row_names);
         CHECK(m.genes[1] == "GAPDH");
         CHECK(m.n_cells() == 2);
         CHECK(m.counts(1, 1) == 4.0f);
     }
     SUBCASE("R-style empty corner") {
-        const CountMatrix m = read(",c1,c2\ng1,1,2\n");
+        const CountMatrix m = test::read_csv(",c1,c2\ng1,1,2\n");
         CHECK(m.has_row_names);
         CHECK(m.corner.empty());
         CHECK(m.counts(0, 1) == 2.0f);
     }
     SUBCASE("header without a corner field") {
-        const CountMatrix m = read("c1,c2\ng1,1,2\ng2,0,7\n");
+        const CountMatrix m = test::read_csv("c1,c2\ng1,1,2\ng2,0,7\n");
         CHECK(m.has_row_names);
         CHECK_FALSE(m.header_has_corner);
         CHECK(m.counts(1, 1) == 7.0f);
     }
     SUBCASE("quoted names with delimiters and escaped quotes inside") {
-        const CountMatrix m = read("\"\",\"cell, one\",\"say \"\"hi\"\"\"\n\"g,1\",1,2\n");
+        const CountMatrix m = test::read_csv("\"\",\"cell, one\",\"say \"\"hi\"\"\"\n\"g,1\",1,2\n");
         CHECK(m.cells[0] == "cell, one");
         CHECK(m.cells[1] == "say \"hi\"");
         CHECK(m.genes[0] == "g,1");
     }
     SUBCASE("CRLF line ends, UTF-8 BOM and trailing blank lines") {
-        const CountMatrix m = read("\xEF\xBB\xBF" "Cell1,Cell2\r\n1,2\r\n3,4\r\n\r\n");
+        const CountMatrix m = test::read_csv("\xEF\xBB\xBF" "Cell1,Cell2\r\n1,2\r\n3,4\r\n\r\n");
         CHECK(m.cells[0] == "Cell1");
         CHECK(m.counts(1, 1) == 4.0f);
     }
     SUBCASE("tab and semicolon delimiters are detected") {
-        CHECK(read("a\tb\n1\t2\n").delimiter == '\t');
-        const CountMatrix s = read("a;b\n1;2\n");
+        CHECK(test::read_csv("a\tb\n1\t2\n").delimiter == '\t');
+        const CountMatrix s = test::read_csv("a;b\n1;2\n");
         CHECK(s.delimiter == ';');
         CHECK(s.counts(0, 1) == 2.0f);
     }
     SUBCASE("cells in rows are transposed to genes x cells") {
-        const CountMatrix m = read("cell,GeneA,GeneB,GeneC\nc1,1,2,3\nc2,4,5,6\n", true);
+        const CountMatrix m = test::read_csv("cell,GeneA,GeneB,GeneC\nc1,1,2,3\nc2,4,5,6\n", true);
         CHECK(m.n_genes() == 3);
         CHECK(m.n_cells() == 2);
         CHECK(m.genes[2] == "GeneC");
@@ -86,20 +80,20 @@ TEST_CASE("accepted variants") {
         CHECK(m.counts(2, 1) == 6.0f);
     }
     SUBCASE("a non-numeric metadata column is skipped with a warning that names it") {
-        const CountMatrix m = read("cell,group,GeneA,GeneB\nc1,A,1,2\nc2,B,3,4\n", true);
+        const CountMatrix m = test::read_csv("cell,group,GeneA,GeneB\nc1,A,1,2\nc2,B,3,4\n", true);
         CHECK(m.n_genes() == 2);
         REQUIRE(m.warnings.size() == 1);
         CHECK(m.warnings[0].find("'group'") != std::string::npos);
         CHECK(m.counts(1, 1) == 4.0f);
     }
     SUBCASE("non-integer values are a warning, not an error") {
-        const CountMatrix m = read("a,b\n1.5,2\n3,4e0\n");
+        const CountMatrix m = test::read_csv("a,b\n1.5,2\n3,4e0\n");
         CHECK(m.counts(0, 0) == 1.5f);
         REQUIRE(m.warnings.size() == 1);
         CHECK(m.warnings[0].find("line 2, column 1") != std::string::npos);
     }
     SUBCASE("duplicate cell names are reported") {
-        const CountMatrix m = read("a,a\n1,2\n");
+        const CountMatrix m = test::read_csv("a,a\n1,2\n");
         REQUIRE(m.warnings.size() == 1);
         CHECK(m.warnings[0].find("duplicate cell name 'a'") != std::string::npos);
     }
@@ -147,9 +141,9 @@ TEST_CASE("every layout reads the same numbers across the reader's blocks of row
             CAPTURE(metadata);
             CAPTURE(blank);
             const std::size_t skipped = metadata ? 1 : 0;
-            check(read(text("gene", cells, metadata, "Gene", blank)), false, skipped);
-            check(read(text("cell", genes, metadata, "Cell", blank), true), true, skipped);
-            check(read(text("cell", genes, metadata, "Cell", blank)), true, skipped + 1);  // detected
+            check(test::read_csv(text("gene", cells, metadata, "Gene", blank)), false, skipped);
+            check(test::read_csv(text("cell", genes, metadata, "Cell", blank), true), true, skipped);
+            check(test::read_csv(text("cell", genes, metadata, "Cell", blank)), true, skipped + 1);  // detected
         }
 }
 
@@ -190,7 +184,7 @@ TEST_CASE("plain-digit rows read the same as through the general path") {
         if (r[0] == '"') s = "\"g,4\", 3, 0, 1";
         spaced += s + "\n";
     }
-    const CountMatrix a = read(plain), b = read(spaced);
+    const CountMatrix a = test::read_csv(plain), b = test::read_csv(spaced);
     REQUIRE(a.n_genes() == 9);
     REQUIRE(b.n_genes() == 9);
     CHECK(a.counts == b.counts);

@@ -9,17 +9,11 @@
 #include <string>
 
 #include "count_writer.hpp"
+#include "test_util.hpp"
 
 using namespace zimpute;
 
 namespace {
-
-CountMatrix read(const std::string& text, bool cells_in_rows = false) {
-    ReadOptions o;
-    o.source = "x.csv";
-    o.cells_in_rows = cells_in_rows;
-    return read_counts(text, o);
-}
 
 std::string formatted(float v) {
     char buf[kValueChars];
@@ -60,19 +54,19 @@ int mismatches_in(const std::vector<float>& values) {
 
 TEST_CASE("writer keeps labels, delimiter and orientation; integers without decimals") {
     const std::string course = "Cell1,Cell2\n0,5\n2,0\n";
-    const CountMatrix a = read(course);
+    const CountMatrix a = test::read_csv(course);
     CHECK(write_counts(a, a.counts) == course);
 
     const std::string named = "gene\tc1\tc2\nTP53\t1\t2\n";
-    const CountMatrix b = read(named);
+    const CountMatrix b = test::read_csv(named);
     CHECK(write_counts(b, b.counts) == named);
 
     const std::string rstyle = "\"\",c1\n\"g,1\",3\n";
-    const CountMatrix c = read(rstyle);
+    const CountMatrix c = test::read_csv(rstyle);
     CHECK(write_counts(c, c.counts) == ",c1\n\"g,1\",3\n");
 
     const std::string rows = "cell,GeneA,GeneB\nc1,1,2\nc2,4,5\n";
-    const CountMatrix d = read(rows, true);
+    const CountMatrix d = test::read_csv(rows, true);
     Eigen::MatrixXf v = d.counts;
     v(0, 1) = 2.25f;
     v(1, 0) = 1.0f / 3.0f;

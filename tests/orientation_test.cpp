@@ -4,22 +4,13 @@
 #include "count_matrix.hpp"
 #include "count_writer.hpp"
 #include "orientation.hpp"
+#include "test_util.hpp"
 
 using namespace zimpute;
 
-namespace {
-
-CountMatrix read(const std::string& text) {
-    ReadOptions o;
-    o.source = "x.csv";
-    return read_counts(text, o);
-}
-
-}  // namespace
-
 TEST_CASE("orientation: a header of gene names is read as cells in rows, and says so; it can be overridden") {
     const std::string transposed = "TP53,GAPDH,ACTB,MT-CO1\n1,2,3,4\n5,6,7,8\n4,3,2,1\n";
-    const CountMatrix m = read(transposed);
+    const CountMatrix m = test::read_csv(transposed);
     CHECK(m.cells_in_rows);
     CHECK(m.n_genes() == 4);
     CHECK(m.n_cells() == 3);
@@ -33,18 +24,18 @@ TEST_CASE("orientation: a header of gene names is read as cells in rows, and say
     forced.detect_orientation = false;
     CHECK_FALSE(read_counts(transposed, forced).cells_in_rows);
     // Ensembl ids and mouse symbols count as genes; a cell index column confirms
-    CHECK(read("ENSG00000141510,ENSG00000111640\n1,2\n3,4\n").cells_in_rows);
-    CHECK(read("cell,Gapdh,Actb,Trp53\nAAACCTGAGAAGGCCT-1,1,2,3\nAAACCTGAGACAGACC-1,4,5,6\n").cells_in_rows);
+    CHECK(test::read_csv("ENSG00000141510,ENSG00000111640\n1,2\n3,4\n").cells_in_rows);
+    CHECK(test::read_csv("cell,Gapdh,Actb,Trp53\nAAACCTGAGAAGGCCT-1,1,2,3\nAAACCTGAGACAGACC-1,4,5,6\n").cells_in_rows);
 }
 
 TEST_CASE("orientation: genes in rows stays the default for every other kind of header") {
-    CHECK_FALSE(read("Cell1,Cell2,Cell3\n1,2,3\n").cells_in_rows);                       // the course's format
-    CHECK_FALSE(read("S1,S2,S3,S4\n1,2,3,4\n5,6,7,8\n").cells_in_rows);                   // numbered samples
-    CHECK_FALSE(read("P01,P02,P03\n1,2,3\n").cells_in_rows);
-    CHECK_FALSE(read("gene,CD4,CD8A\nTP53,1,2\nGAPDH,3,4\n").cells_in_rows);             // genes on both axes: ambiguous
-    CHECK_FALSE(read("AAACCTGAGAAGGCCT-1,AAACCTGAGACAGACC-1\n1,2\n").cells_in_rows);      // barcodes
-    CHECK_FALSE(read("a,b\n1,2\n").cells_in_rows);
-    CHECK(read("S1,S2,S3,S4\n1,2,3,4\n5,6,7,8\n").warnings.empty());
+    CHECK_FALSE(test::read_csv("Cell1,Cell2,Cell3\n1,2,3\n").cells_in_rows);                       // the course's format
+    CHECK_FALSE(test::read_csv("S1,S2,S3,S4\n1,2,3,4\n5,6,7,8\n").cells_in_rows);                   // numbered samples
+    CHECK_FALSE(test::read_csv("P01,P02,P03\n1,2,3\n").cells_in_rows);
+    CHECK_FALSE(test::read_csv("gene,CD4,CD8A\nTP53,1,2\nGAPDH,3,4\n").cells_in_rows);             // genes on both axes: ambiguous
+    CHECK_FALSE(test::read_csv("AAACCTGAGAAGGCCT-1,AAACCTGAGACAGACC-1\n1,2\n").cells_in_rows);      // barcodes
+    CHECK_FALSE(test::read_csv("a,b\n1,2\n").cells_in_rows);
+    CHECK(test::read_csv("S1,S2,S3,S4\n1,2,3,4\n5,6,7,8\n").warnings.empty());
 }
 
 TEST_CASE("looks_transposed directly: row names that are genes keep genes in rows") {
