@@ -4,6 +4,7 @@
 // the settings stay as the user chose them.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -88,7 +89,16 @@ template <typename T>
 double optimizer_step(const OptimizerOptions& o, OptimizerState<T>& s, Eigen::Ref<Vec<T>> params,
                       Eigen::Ref<Vec<T>> grad, double lr, ThreadPool* pool = nullptr, int threads = 1) {
     if (s.m.size() != params.size()) s.reset(params.size());
-    const double norm = std::sqrt(static_cast<double>(sum_squares(grad.data(), 0, grad.size())));
+    // Split like the update, partial sums added in part order (so a thread count always gives
+    // the same norm): on one thread this pass was a serial stretch of every batch.
+    constexpr int kMaxParts = 16;
+    T partial[kMaxParts] = {};
+    parallel_parts(pool, std::min(threads, kMaxParts), grad.size(), [&](int t, Eigen::Index i0, Eigen::Index i1) {
+        partial[t] = sum_squares(grad.data(), i0, i1);
+    });
+    T squares = 0;
+    for (T p : partial) squares += p;
+    const double norm = std::sqrt(static_cast<double>(squares));
     if (!std::isfinite(norm)) return norm;
     if (o.clip_norm > 0 && norm > o.clip_norm) grad *= T(o.clip_norm / norm);
     if (o.clip_value > 0) grad = grad.cwiseMax(T(-o.clip_value)).cwiseMin(T(o.clip_value));

@@ -74,18 +74,25 @@ inline std::pair<Eigen::Index, Eigen::Index> split_range(Eigen::Index n, int par
     return {begin, end};
 }
 
-/// Runs f(begin, end) over the parts of [0, n) on the pool's threads (inline without a pool or
-/// when n is too small to be worth splitting).
+/// f(t, begin, end) for each part t of [0, n), on the pool's threads; one part (t = 0, the whole
+/// range) without a pool or when n is too small to be worth splitting.
 template <typename F>
-void parallel_ranges(ThreadPool* pool, int parts, Eigen::Index n, F&& f, Eigen::Index align = 16) {
+void parallel_parts(ThreadPool* pool, int parts, Eigen::Index n, F&& f, Eigen::Index align = 16) {
     if (!pool || parts <= 1 || n < 2 * align) {
-        f(Eigen::Index(0), n);
+        f(0, Eigen::Index(0), n);
         return;
     }
     pool->run([&](int t) {
         const auto r = split_range(n, parts, t, align);
-        if (r.first < r.second) f(r.first, r.second);
+        if (r.first < r.second) f(t, r.first, r.second);
     }, parts);
+}
+
+/// Runs f(begin, end) over the parts of [0, n) on the pool's threads (inline without a pool or
+/// when n is too small to be worth splitting).
+template <typename F>
+void parallel_ranges(ThreadPool* pool, int parts, Eigen::Index n, F&& f, Eigen::Index align = 16) {
+    parallel_parts(pool, parts, n, [&](int, Eigen::Index begin, Eigen::Index end) { f(begin, end); }, align);
 }
 
 }  // namespace zimpute

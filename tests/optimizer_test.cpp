@@ -99,3 +99,27 @@ TEST_CASE("a non-finite gradient changes nothing and is reported through the ret
         }
     }
 }
+
+TEST_CASE("split across a pool, the step gives one thread's norm and parameters and still sees a bad entry anywhere") {
+    ThreadPool pool(3);
+    Eigen::VectorXf g(1000), p0(1000);
+    for (Eigen::Index i = 0; i < g.size(); ++i) {
+        g(i) = std::sin(0.37f * static_cast<float>(i));
+        p0(i) = std::cos(0.11f * static_cast<float>(i));
+    }
+    OptimizerOptions o;
+    OptimizerState<float> s1, s3;
+    Eigen::VectorXf p1 = p0, p3 = p0, g1 = g, g3 = g;
+    const double n1 = optimizer_step<float>(o, s1, p1, g1, 0.01);
+    const double n3 = optimizer_step<float>(o, s3, p3, g3, 0.01, &pool, 3);
+    CHECK(n3 == doctest::Approx(n1).epsilon(1e-6));
+    CHECK(n1 == doctest::Approx(g.cast<double>().norm()).epsilon(1e-6));
+    CHECK(p3 == p1);
+    // A NaN in the last part (the third thread's) must stop the update as one in the first does.
+    for (const Eigen::Index at : {Eigen::Index(0), Eigen::Index(999)}) {
+        Eigen::VectorXf bad = g, p = p3;
+        bad(at) = std::nanf("");
+        CHECK_FALSE(std::isfinite(optimizer_step<float>(o, s3, p, bad, 0.01, &pool, 3)));
+        CHECK(p == p3);
+    }
+}
