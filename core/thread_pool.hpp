@@ -10,6 +10,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <functional>
@@ -78,6 +79,7 @@ inline std::pair<Eigen::Index, Eigen::Index> split_range(Eigen::Index n, int par
 /// range) without a pool or when n is too small to be worth splitting.
 template <typename F>
 void parallel_parts(ThreadPool* pool, int parts, Eigen::Index n, F&& f, Eigen::Index align = 16) {
+    if (pool) parts = std::min(parts, pool->size());  // run() would skip the parts beyond it
     if (!pool || parts <= 1 || n < 2 * align) {
         f(0, Eigen::Index(0), n);
         return;

@@ -2,6 +2,7 @@
 // same loss and (to float rounding of differently blocked products) the same gradients.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <set>
 
@@ -26,6 +27,24 @@ TEST_CASE("split_range covers [0, n) in order, aligned, without overlap") {
                 }
                 CHECK(next == n);
             }
+}
+
+TEST_CASE("parallel_ranges and parallel_parts cover [0, n) once, also when asked for more parts than threads") {
+    ThreadPool pool(2);
+    for (int parts : {1, 2, 5}) {
+        std::vector<int> hit(1000, 0);
+        std::vector<int> part_seen(static_cast<std::size_t>(parts), 0);
+        parallel_parts(&pool, parts, 1000, [&](int t, Eigen::Index i0, Eigen::Index i1) {
+            part_seen[static_cast<std::size_t>(t)] = 1;  // each part is one thread's: no race
+            for (Eigen::Index i = i0; i < i1; ++i) ++hit[static_cast<std::size_t>(i)];
+        });
+        CHECK(std::count(hit.begin(), hit.end(), 1) == 1000);
+        CHECK(part_seen[0] == 1);
+        parallel_ranges(&pool, parts, 1000, [&](Eigen::Index i0, Eigen::Index i1) {
+            for (Eigen::Index i = i0; i < i1; ++i) ++hit[static_cast<std::size_t>(i)];
+        });
+        CHECK(std::count(hit.begin(), hit.end(), 2) == 1000);
+    }
 }
 
 TEST_CASE("run calls every part once per region, region after region, and returns after all") {
