@@ -41,8 +41,8 @@ namespace detail {
 
 // Gives up (nullptr) where x * 10^(6-e) is within 1e-6 of a rounding tie without being one
 // exactly: the one rounding error of the scaling (< 1e7 * 2^-53 ~ 1e-9) could decide it there;
-// snprintf is exact. Why not snprintf always: it was ~13% of a whole native
-// imputation run (formatting 2M values), and Emscripten 3.1.6's libc++ has no float to_chars.
+// snprintf is exact. Why not snprintf always: it was ~13% of a whole native imputation run
+// (formatting 2M values), and Emscripten 3.1.6's libc++ has no float to_chars.
 char* format_g7(double x, char* out) {
     int b2;
     std::frexp(x, &b2);  // x in [2^(b2-1), 2^b2)
