@@ -42,8 +42,11 @@ public:
     /// Where a row's values are appended; call row_done() after each row.
     std::vector<float>& block() { return block_; }
     void row_done() {
+        ++rows_;
         if (block_.size() == kBlock * n_cols_) flush();
     }
+    /// Rows read so far.
+    Eigen::Index rows() const { return rows_; }
     /// The matrix of the rows read: rows x n_cols, or n_cols x rows with rows_as_columns.
     Eigen::MatrixXf take() {
         flush();
@@ -81,7 +84,8 @@ private:
     bool rows_as_columns_;
     Eigen::MatrixXf matrix_;
     std::vector<float> block_;
-    Eigen::Index stored_ = 0;
+    Eigen::Index rows_ = 0;    // rows done
+    Eigen::Index stored_ = 0;  // of them, rows flushed into matrix_
 };
 
 }  // namespace
@@ -148,7 +152,6 @@ CountMatrix read_counts(std::string_view text, const ReadOptions& options) {
     }
     RowStore store(n_lines, n_cols, options.cells_in_rows);
     std::vector<float>& values = store.block();  // the current block of rows, row-major
-    Eigen::Index n_rows = 0;
     std::vector<std::string> row_names;
     std::vector<long> numeric_in_col(n_cols, 0), text_in_col(n_cols, 0), bad_line(n_cols, 0);
     std::vector<std::string> bad_text(n_cols);
@@ -163,7 +166,6 @@ CountMatrix read_counts(std::string_view text, const ReadOptions& options) {
             if (parse_plain_row(line, delim, index_col, n_cols, values, name)) {
                 if (index_col) row_names.emplace_back(name);
                 ++plain_rows;
-                ++n_rows;
                 store.row_done();
                 continue;  // to the loop's condition: the next line
             }
@@ -202,9 +204,9 @@ CountMatrix read_counts(std::string_view text, const ReadOptions& options) {
             ++numeric_in_col[c];
             values.push_back(static_cast<float>(v));
         }
-        ++n_rows;
         store.row_done();
     } while (lines.next(line, line_no));
+    const Eigen::Index n_rows = store.rows();
     for (long& n : numeric_in_col) n += plain_rows;
 
     std::vector<std::size_t> keep;
