@@ -1,19 +1,30 @@
 // zimpute worker: owns the WebAssembly session so the page never blocks.
 //
-// Requests (page -> worker), each {id, type, ...}:
-//   init                                  -> ready {optionDocs, threads}: threads is the most a
-//                                            batch can use (1 without the threads build)
+// Protocol. Every request (page -> worker) is {id, type, ...} with an id the page chose; every
+// reply (worker -> page) is {id, type, ...} with the id of the request it answers. A request gets
+// zero or more *events* (loaded, progress) and then exactly one *final* reply; nothing follows it.
+//   init                                  -> ready {optionDocs, threads, build}: optionDocs as
+//                                            Module.optionDocs() (key, default, help, choices);
+//                                            threads is the most a batch can use; build is
+//                                            'threads' (zimpute-mt.js) or 'single' (zimpute.js)
 //   simulate {options}                    -> simulated {data, truth}            (ArrayBuffers)
+//   settings {options}                    -> settings {settings}   (a preset's values, as text)
 //   run {data, truth?, model?, options, orientation: auto|genes|cells}
 //       data/truth/model are {name, bytes: ArrayBuffer}; data may instead be {name, trio: {mtx,
-//       features, barcodes}} (a 10x matrix); with a model the data is imputed without training.                 -> loaded {info}, progress {status}..., done {report, cancelled}
-//   settings {options}                    -> settings {settings}   (a preset's values, as text)
+//       features, barcodes}} (a 10x matrix); with a model the data is imputed without training.
+//                                         -> loaded {info, settings}, progress {status}...,
+//                                            done {report, cancelled} (report null when cancelled
+//                                            before the first epoch ended)
 //   experiment {data, truth, options, fraction, orientation}
 //                                         -> progress {status}..., done {experiment}: the course
 //                                            experiment's rows, tables and plot samples
-//   cancel                                -> the running job ends after the current slice
+//   cancel                                -> cancelled {running}: running is whether a run or
+//                                            experiment was going; that job then ends after its
+//                                            current slice with its own done {cancelled: true}
 //   output {which: result|pi|mu|theta|latent|model} -> output {which, bytes}   (ArrayBuffer)
-// Any failure answers error {message} for that id. Buffers are transferred, never shared views.
+// One run or experiment at a time: another one meanwhile is refused. A failure, an unknown type or
+// a message without a type answers error {message} as the final reply for that id. Buffers are
+// transferred, never shared views.
 /* global importScripts, createZimpute */
 'use strict';
 
@@ -44,13 +55,13 @@ function zimpute() {
   return modulePromise;
 }
 
-function reply(id, type, body = {}, transfer = []) {
-  self.postMessage({ id, type, ...body }, transfer);
+// An event (loaded, progress) for request id; its final reply is what the handler returns.
+function event(id, type, body = {}) {
+  self.postMessage({ id, type, ...body });
 }
 
-function fail(id, e) {
-  reply(id, 'error', { message: e instanceof Error ? e.message : String(e) });
-}
+// A final reply: [type, body, transfer].
+const final = (type, body = {}, transfer = []) => [type, body, transfer];
 
 const yieldToMessages = () => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -70,7 +81,6 @@ async function run(id, msg) {
   const Z = await zimpute();
   if (session) session.delete();
   session = null;
-  cancelRequested = false;
   const s = new Z.Session(msg.options || {});
   session = s;
   const d = msg.data;
@@ -79,107 +89,115 @@ async function run(id, msg) {
       d.trio.mtx.name, d.trio.features.name, d.trio.barcodes.name)
     : s.loadData(await gunzipIfNeeded(d), d.name, msg.orientation || 'auto');
   if (msg.truth) s.loadTruth(await gunzipIfNeeded(msg.truth), msg.truth.name);
-  reply(id, 'loaded', { info, settings: s.settings() });
+  event(id, 'loaded', { info, settings: s.settings() });
   let cancelled = false;
   if (msg.model) {
     s.loadModel(new Uint8Array(msg.model.bytes), msg.model.name);
   } else {
     const start = s.startTraining();
-    reply(id, 'progress', { status: { epoch: 0, epochs: start.epochs, fraction: 0, reports: [], done: false, start } });
+    event(id, 'progress', { status: { epoch: 0, epochs: start.epochs, fraction: 0, reports: [], done: false, start } });
     for (;;) {
+      await yieldToMessages();  // lets a cancel message in (also one sent while the data loaded)
       if (cancelRequested) s.cancel();
       const status = s.step(SLICE_MS);
-      reply(id, 'progress', { status });
+      event(id, 'progress', { status });
       if (status.done) {
         cancelled = status.stopReason === 'cancelled';
-        if (cancelled && status.epoch === 0) {
-          reply(id, 'done', { cancelled: true, report: null });
-          return;
-        }
+        if (cancelled && status.epoch === 0) return final('done', { cancelled: true, report: null });
         break;
       }
-      await yieldToMessages();  // lets a cancel message in
     }
   }
   s.impute();
-  reply(id, 'done', { cancelled, report: JSON.parse(s.report()) });
+  return final('done', { cancelled, report: JSON.parse(s.report()) });
 }
 
 async function experiment(id, msg) {
   if (msg.data.trio) throw new Error('The course experiment reads a CSV/TSV matrix with its truth; a 10x matrix can be imputed with Train.');
   const Z = await zimpute();
-  cancelRequested = false;
   const e = new Z.Experiment(await gunzipIfNeeded(msg.data), msg.data.name, await gunzipIfNeeded(msg.truth),
     msg.truth.name, { settings: msg.options || {}, fraction: msg.fraction ?? 0.7, orientation: msg.orientation || 'auto' });
   try {
     for (;;) {
+      await yieldToMessages();
       if (cancelRequested) e.cancel();
       const status = e.step(SLICE_MS);
-      reply(id, 'progress', { status });
+      event(id, 'progress', { status });
       if (status.done) break;
-      await yieldToMessages();
     }
     const best = e.best();
     const plots = best >= 0 ? e.plots() : null;
     const transfer = plots ? Object.values(plots).filter((v) => v instanceof Float32Array).map((v) => v.buffer) : [];
-    reply(id, 'done', {
-      experiment: { metrics: JSON.parse(e.metrics()), best, markdown: e.table('md'), csv: e.table('csv'), plots,
-        cancelled: cancelRequested },
+    const cancelled = cancelRequested;
+    return final('done', {
+      cancelled,
+      experiment: { metrics: JSON.parse(e.metrics()), best, markdown: e.table('md'), csv: e.table('csv'), plots, cancelled },
     }, transfer);
   } finally {
     e.delete();
   }
 }
 
-self.onmessage = async (event) => {
-  const msg = event.data;
-  const { id } = msg;
+// One run or experiment at a time (a second run would delete the session in use).
+async function job(id, msg) {
+  if (busy) throw new Error('a job is already running; cancel it first');
+  busy = true;
+  cancelRequested = false;  // here, not after an await: a cancel sent right after the job counts
   try {
-    switch (msg.type) {
-      case 'init': {
-        const Z = await zimpute();
-        reply(id, 'ready', { optionDocs: Z.optionDocs(), threads: THREADS ? Z.maxThreads() : 1 });
-        break;
-      }
-      case 'simulate': {
-        const Z = await zimpute();
-        const sim = Z.simulate(msg.options || {});
-        reply(id, 'simulated', { data: sim.data.buffer, truth: sim.truth.buffer }, [sim.data.buffer, sim.truth.buffer]);
-        break;
-      }
-      case 'settings': {
-        const Z = await zimpute();
-        const s = new Z.Session(msg.options || {});
-        try {
-          reply(id, 'settings', { settings: s.settings() });
-        } finally {
-          s.delete();
-        }
-        break;
-      }
-      case 'run':
-      case 'experiment':
-        if (busy) throw new Error('a job is already running; cancel it first');
-        busy = true;
-        try {
-          await (msg.type === 'run' ? run(id, msg) : experiment(id, msg));
-        } finally {
-          busy = false;
-        }
-        break;
-      case 'cancel':
-        cancelRequested = true;
-        break;
-      case 'output': {
-        if (!session) throw new Error('nothing has been computed yet');
-        const bytes = session.output(msg.which);
-        reply(id, 'output', { which: msg.which, bytes: bytes.buffer }, [bytes.buffer]);
-        break;
-      }
-      default:
-        throw new Error(`unknown request '${msg.type}'`);
+    return await (msg.type === 'run' ? run(id, msg) : experiment(id, msg));
+  } finally {
+    busy = false;
+  }
+}
+
+// The handler of each request type returns its final reply.
+const handlers = {
+  async init() {
+    const Z = await zimpute();
+    return final('ready', { optionDocs: Z.optionDocs(), threads: THREADS ? Z.maxThreads() : 1, build: THREADS ? 'threads' : 'single' });
+  },
+  async simulate(id, msg) {
+    const Z = await zimpute();
+    const sim = Z.simulate(msg.options || {});
+    return final('simulated', { data: sim.data.buffer, truth: sim.truth.buffer }, [sim.data.buffer, sim.truth.buffer]);
+  },
+  async settings(id, msg) {
+    const Z = await zimpute();
+    const s = new Z.Session(msg.options || {});
+    try {
+      return final('settings', { settings: s.settings() });
+    } finally {
+      s.delete();
     }
+  },
+  run: job,
+  experiment: job,
+  cancel() {
+    if (busy) cancelRequested = true;
+    return final('cancelled', { running: busy });
+  },
+  output(id, msg) {
+    if (!session) throw new Error('nothing has been computed yet');
+    const bytes = session.output(msg.which);
+    return final('output', { which: msg.which, bytes: bytes.buffer }, [bytes.buffer]);
+  },
+};
+
+self.onmessage = async (message) => {
+  const msg = message.data;
+  const id = msg?.id;
+  let answer;
+  try {
+    const handler = typeof msg?.type === 'string' && Object.hasOwn(handlers, msg.type) ? handlers[msg.type] : null;
+    if (!handler) throw new Error(`unknown request '${msg?.type}'`);
+    answer = await handler(id, msg);
   } catch (e) {
-    fail(id, e);
+    answer = final('error', { message: e instanceof Error ? e.message : String(e) });
+  }
+  const [type, body, transfer] = answer;
+  try {
+    self.postMessage({ id, type, ...body }, transfer);
+  } catch (e) {  // a reply that cannot be cloned: the request still gets its one answer
+    self.postMessage({ id, type: 'error', message: `the worker could not send its reply: ${e.message}` });
   }
 };

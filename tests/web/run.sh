@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Node tests of the wasm module and the headless-Chromium test of the page (node's test runner).
+# Node tests of the wasm module and of the worker protocol, and the headless-Chromium test of the
+# page (node's test runner).
 set -euo pipefail
 cd "$(dirname "$0")"
 if [ ! -d node_modules/playwright-core ]; then npm ci --no-audit --no-fund; fi
-node --test --test-concurrency=1 wasm.test.mjs e2e.test.mjs
+node --test --test-concurrency=1 wasm.test.mjs worker.test.mjs e2e.test.mjs
