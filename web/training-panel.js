@@ -1,0 +1,110 @@
+// Sections 3 and 4: train (or impute with a saved model) in the worker, live progress, status and
+// loss curve, Cancel, the metric table, downloads, and applying the trained model to another file.
+import { $, showError, saveBytes } from './dom.js';
+import { drawLoss } from './charts.js';
+import { showMetrics } from './metrics-table.js';
+import { readFile } from './files.js';
+
+// Download buttons: [button id, worker output, file name, MIME type].
+const OUTPUTS = [
+  ['download-result', 'result', 'result.csv', 'text/csv'], ['download-pi', 'pi', 'pi.csv', 'text/csv'],
+  ['download-mu', 'mu', 'mu.csv', 'text/csv'], ['download-theta', 'theta', 'theta.csv', 'text/csv'],
+  ['download-latent', 'latent', 'latent.csv', 'text/csv'], ['download-model', 'model', 'model.zim', 'application/octet-stream'],
+];
+const RESULT_BUTTONS = [...OUTPUTS.map(([id]) => id), 'download-metrics'];
+
+// The status line of a training: epoch, losses, speed, time left or how it finished, and the last
+// two events (divergences recovered).
+export function formatStatus(status, reports) {
+  const last = reports[reports.length - 1];
+  const done = status.epoch + (status.fraction || 0);
+  let text = `epoch ${status.epoch} of at most ${status.epochs}`;
+  if (last) {
+    text += ` · train loss ${last.trainLoss.toFixed(4)}`;
+    if (last.valLoss !== null) text += ` · validation loss ${last.valLoss.toFixed(4)}`;
+    const perEpoch = status.trainSeconds / Math.max(done, 1e-9);
+    const left = perEpoch * (status.epochs - done);
+    text += ` · ${perEpoch.toFixed(2)} s/epoch · `;
+    text += status.done
+      ? `finished (${status.stopReason.replace('_', ' ')}) in ${status.trainSeconds.toFixed(1)} s`
+      : `at most ${Math.ceil(left)} s left (early stopping usually ends sooner)`;
+    const events = reports.filter((r) => r.event).map((r) => `epoch ${r.epoch}: ${r.event}`);
+    if (events.length) text += `\n${events.slice(-2).join('\n')}`;
+  }
+  return text;
+}
+
+// page: {client, state: {files, lastReport}, settings() -> the form's values, setRunning(on)}.
+export function initTrainingPanel(page) {
+  const { client, state } = page;
+
+  async function run(dataFile, modelFile, truthFile) {
+    showError('');
+    page.setRunning(true);
+    const reports = [];
+    drawLoss($('loss-chart'), reports);
+    $('progress').value = 0;
+    for (const id of RESULT_BUTTONS) $(id).disabled = true;
+    $('metrics').textContent = '';
+    $('status').textContent = 'Reading the data…';
+    try {
+      const done = await client.request('run', {
+        data: dataFile, truth: truthFile, model: modelFile, options: page.settings(), orientation: $('orientation').value,
+      }, (msg) => {
+        if (msg.type === 'loaded') {
+          const i = msg.info;
+          let text = `${i.genes} genes × ${i.cells} cells, ${(100 * i.zeroFraction).toFixed(1)}% zeros`;
+          if (i.warnings.length) text += `\nWarnings: ${i.warnings.join('; ')}`;
+          $('status').textContent = text;
+        } else if (msg.type === 'progress') {
+          const s = msg.status;
+          reports.push(...s.reports);
+          $('progress').value = (s.epoch + (s.fraction || 0)) / s.epochs;
+          if (s.trainSeconds !== undefined) $('status').textContent = formatStatus(s, reports);
+          if (s.reports.length) drawLoss($('loss-chart'), reports);
+        }
+      });
+      if (done.cancelled && !done.report) {
+        $('status').textContent = 'Cancelled before the first epoch ended; nothing to show.';
+        return;
+      }
+      $('progress').value = 1;
+      state.lastReport = done.report;
+      if (done.cancelled) $('status').textContent += '\nCancelled: results use the best weights so far.';
+      showMetrics($('metrics'), done.report);
+      for (const id of RESULT_BUTTONS) $(id).disabled = false;
+    } catch (e) {
+      showError(e.message);
+      $('status').textContent = '';
+    } finally {
+      page.setRunning(false);
+    }
+  }
+
+  $('train').onclick = () => run(state.files.data, state.files.model, state.files.truth);
+  $('cancel').onclick = () => {
+    $('cancel').disabled = true;
+    $('status').textContent += '\nCancelling…';
+    client.request('cancel').catch((e) => showError(e.message));
+  };
+  for (const [id, which, name, type] of OUTPUTS) {
+    $(id).onclick = async () => {
+      try {
+        saveBytes((await client.request('output', { which })).bytes, name, type);
+      } catch (e) {
+        showError(e.message);
+      }
+    };
+  }
+  $('download-metrics').onclick = () => saveBytes(JSON.stringify(state.lastReport, null, 2), 'metrics.json', 'application/json');
+  $('apply').onclick = async () => {
+    try {
+      const model = await client.request('output', { which: 'model' });
+      const data = await readFile($('apply-file').files[0]);
+      await run(data, { name: 'model.zim', bytes: model.bytes }, null);
+    } catch (e) {
+      showError(e.message);
+    }
+  };
+  drawLoss($('loss-chart'), []);
+}
