@@ -9,8 +9,6 @@
 namespace zimpute {
 namespace {
 
-bool genes_named(const CountMatrix& m) { return m.cells_in_rows || m.has_row_names; }
-
 // The text itself, or its decompressed copy in `storage` if it is gzip (never a plain copy: the
 // text can be as large as the matrix).
 std::string_view gunzipped(std::string_view text, const std::string& source, std::string& storage) {
@@ -28,10 +26,11 @@ const CountMatrix& Session::load_data(std::string_view text, const ReadOptions& 
 
 const CountMatrix& Session::load_mtx(std::string_view mtx, std::string_view features, std::string_view barcodes,
                                      const std::string& mtx_name, const std::string& features_name,
-                                     const std::string& barcodes_name) {
+                                     const std::string& barcodes_name, const ReadOptions& options) {
     std::string m, f, b;
     return set_data(read_mtx(gunzipped(mtx, mtx_name, m), gunzipped(features, features_name, f),
-                             gunzipped(barcodes, barcodes_name, b), mtx_name, features_name, barcodes_name));
+                             gunzipped(barcodes, barcodes_name, b), mtx_name, features_name, barcodes_name,
+                             options.max_entries));
 }
 
 const CountMatrix& Session::set_data(CountMatrix m) {
@@ -66,14 +65,14 @@ void Session::set_truth(Eigen::MatrixXf aligned) {
 void Session::load_model(std::string_view bytes, const std::string& source) {
     if (!data_) throw std::logic_error("load the data before the model");
     Model m = zimpute::load_model(bytes, source, &model_genes_named_);
-    // Threads are this session's choice, not the file's.
-    m.settings.train.threads = settings_.train.threads;
-    use_threads(m, m.settings.train.threads);
+    run_on(m, Threads::of_shared_pool(settings_.train.threads));
     gene_map_ = match_model_genes(m, model_genes_named_, *data_);
     trainer_.reset();
     prepared_ = std::make_unique<Preprocessed>(apply_preprocess(m.prep, data_->counts, &gene_map_));
     model_ = std::move(m);
+    const int threads = settings_.train.threads;  // how this session runs, not the file's
     settings_ = model_->settings;
+    settings_.train.threads = threads;
     imputed_.reset();
 }
 
@@ -81,11 +80,11 @@ Trainer& Session::start_training() {
     if (!data_) throw std::logic_error("load the data before training");
     trainer_.reset();
     model_ = create_model(*data_, settings_);
-    model_genes_named_ = genes_named(*data_);
+    model_genes_named_ = data_->genes_named();
     gene_map_.resize(static_cast<std::size_t>(data_->n_genes()));
     for (std::size_t i = 0; i < gene_map_.size(); ++i) gene_map_[i] = static_cast<Eigen::Index>(i);
     prepared_ = std::make_unique<Preprocessed>(apply_preprocess(model_->prep, data_->counts));
-    trainer_ = std::make_unique<Trainer>(*model_, *prepared_);
+    trainer_ = std::make_unique<Trainer>(*model_, *prepared_, Threads::of_shared_pool(settings_.train.threads));
     imputed_.reset();
     return *trainer_;
 }
@@ -129,7 +128,8 @@ Metrics Session::metrics() const {
 std::string Session::report_json() const {
     std::ostringstream os;
     os << "\"settings\":{";
-    const Settings& s = model_ ? model_->settings : settings_;
+    Settings s = model_ ? model_->settings : settings_;
+    s.train.threads = settings_.train.threads;  // how this session ran: not part of the model
     bool first = true;
     for (const auto& d : option_docs()) {
         os << (first ? "" : ",") << '"' << d.key << "\":\"" << get_option(s, d.key) << '"';
@@ -156,16 +156,12 @@ void Session::write_output(const std::string& which, const TextSink& sink) {
     if (!imputed_) throw std::logic_error("nothing imputed yet");
     const Eigen::MatrixXf m = predicted(o);
     if (o != Output::latent) return write_counts(data(), m, sink);
-    // Latent units take the place of genes, named, in the data's orientation (labels only: the
-    // layout's counts are never read).
-    CountMatrix layout;
+    // Latent units take the place of genes, named, in the data's orientation.
+    TableLayout layout = data();
+    layout.genes.clear();
     for (Eigen::Index k = 0; k < m.rows(); ++k) layout.genes.push_back("Latent" + std::to_string(k + 1));
-    layout.cells = data().cells;
-    layout.counts.resize(m.rows(), m.cols());
     layout.has_row_names = true;
     layout.header_has_corner = true;
-    layout.cells_in_rows = data().cells_in_rows;
-    layout.delimiter = data().delimiter;
     layout.corner = layout.cells_in_rows ? "cell" : "latent";
     write_counts(layout, m, sink);
 }

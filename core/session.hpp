@@ -24,10 +24,11 @@ public:
 
     /// Parses the data; drops any previous model, truth and results.
     const CountMatrix& load_data(std::string_view text, const ReadOptions& options);
-    /// A 10x trio (each part may be gzipped): matrix.mtx, features.tsv / genes.tsv, barcodes.tsv.
+    /// A 10x trio (each part may be gzipped): matrix.mtx, features.tsv / genes.tsv, barcodes.tsv;
+    /// of `options`, only max_entries applies.
     const CountMatrix& load_mtx(std::string_view mtx, std::string_view features, std::string_view barcodes,
                                 const std::string& mtx_name, const std::string& features_name,
-                                const std::string& barcodes_name);
+                                const std::string& barcodes_name, const ReadOptions& options = {});
     /// Uses an already parsed matrix as the data (same effect as load_data).
     const CountMatrix& set_data(CountMatrix m);
     /// Parses a truth matrix and matches it to the data's labels (InputError if it cannot).
@@ -44,7 +45,6 @@ public:
     /// Predicts with the model (trained or loaded) and applies the imputation rule.
     void impute();
 
-    bool has_data() const { return data_.has_value(); }
     bool has_truth() const { return truth_.has_value(); }
     bool has_model() const { return model_.has_value(); }
     bool has_result() const { return imputed_.has_value(); }

@@ -12,13 +12,18 @@ std::pair<std::vector<Eigen::Index>, std::vector<Eigen::Index>> split_cells(Eige
                                                                             std::uint64_t seed) {
     if (n < 2) throw std::invalid_argument("splitting needs at least two cells");
     if (!(first_fraction > 0 && first_fraction < 1)) throw std::invalid_argument("split fraction must be in (0, 1)");
+    const auto k = static_cast<Eigen::Index>(std::floor(first_fraction * static_cast<double>(n) + 0.5));
+    return split_cells_at(n, std::clamp<Eigen::Index>(k, 1, n - 1), seed);
+}
+
+std::pair<std::vector<Eigen::Index>, std::vector<Eigen::Index>> split_cells_at(Eigen::Index n, Eigen::Index first,
+                                                                               std::uint64_t seed) {
+    if (first < 0 || first > n) throw std::invalid_argument("split: part size out of range");
     std::vector<Eigen::Index> idx(static_cast<std::size_t>(n));
     for (Eigen::Index i = 0; i < n; ++i) idx[static_cast<std::size_t>(i)] = i;
     Rng rng(seed);
     rng.shuffle(idx);
-    auto k = static_cast<Eigen::Index>(std::floor(first_fraction * static_cast<double>(n) + 0.5));
-    k = std::clamp<Eigen::Index>(k, 1, n - 1);
-    std::vector<Eigen::Index> a(idx.begin(), idx.begin() + k), b(idx.begin() + k, idx.end());
+    std::vector<Eigen::Index> a(idx.begin(), idx.begin() + first), b(idx.begin() + first, idx.end());
     std::sort(a.begin(), a.end());
     std::sort(b.begin(), b.end());
     return {a, b};

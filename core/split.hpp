@@ -14,6 +14,12 @@ namespace zimpute {
 std::pair<std::vector<Eigen::Index>, std::vector<Eigen::Index>> split_cells(Eigen::Index n, double first_fraction,
                                                                             std::uint64_t seed);
 
+/// The same with the first part's size given: `first` of the n cells (0 <= first <= n) in a
+/// seeded random draw, the rest in the second part, each in increasing order. split_cells and
+/// the trainer's validation hold-out share it.
+std::pair<std::vector<Eigen::Index>, std::vector<Eigen::Index>> split_cells_at(Eigen::Index n, Eigen::Index first,
+                                                                               std::uint64_t seed);
+
 /// The given cells (columns) of a matrix with their labels and the same file layout.
 CountMatrix subset_cells(const CountMatrix& m, const std::vector<Eigen::Index>& cells);
 

@@ -3,10 +3,6 @@
 #include <algorithm>
 #include <chrono>
 
-#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
-#define ZIMPUTE_NO_THREADS 1
-#endif
-
 namespace zimpute {
 namespace {
 
@@ -16,17 +12,13 @@ namespace {
 // the browser), as long as a small region itself.
 constexpr auto kSpin = std::chrono::microseconds(500);
 
+std::atomic<int> g_max_threads{64};
+
 }  // namespace
 
-int max_threads() {
-#if defined(ZIMPUTE_NO_THREADS)
-    return 1;
-#elif defined(ZIMPUTE_WASM_POOL)
-    return ZIMPUTE_WASM_POOL + 1;  // workers started with the module, plus the calling thread
-#else
-    return 64;
-#endif
-}
+int max_threads() { return g_max_threads.load(); }
+
+void set_max_threads(int n) { g_max_threads.store(std::max(1, n)); }
 
 int resolve_threads(int requested) {
     int n = requested;
@@ -46,6 +38,11 @@ ThreadPool& shared_pool(int threads) {
     static ThreadPool pool(1);
     pool.ensure(threads);
     return pool;
+}
+
+Threads Threads::of_shared_pool(int requested) {
+    const int n = resolve_threads(requested);
+    return n > 1 ? Threads{&shared_pool(n), n} : Threads{};
 }
 
 ThreadPool::~ThreadPool() {

@@ -21,8 +21,11 @@
 
 namespace zimpute {
 
-/// Threads this build can run: 1 without thread support (a wasm build without pthreads).
+/// The most threads this process may run (64 unless the front end says otherwise).
 int max_threads();
+/// Set by a front end whose threads are limited, before any pool is made: 1 for a build
+/// without threads, the size of a fixed worker pool (a wasm build's pthread workers + 1).
+void set_max_threads(int n);
 
 /// `requested` threads, or with 0 the machine's cores (at most 4: a batch of 32 cells gives
 /// little to more), always within [1, max_threads()].
@@ -58,6 +61,15 @@ private:
     std::atomic<bool> stop_{false};
     std::mutex mutex_;
     std::condition_variable wake_;
+};
+
+/// The threads a run splits its batches across: `count` threads of `pool` (no pool: the calling
+/// thread only).
+struct Threads {
+    ThreadPool* pool = nullptr;
+    int count = 1;
+    /// resolve_threads(requested) threads of the shared pool.
+    static Threads of_shared_pool(int requested);
 };
 
 /// The process's one pool, grown to at least `threads` threads, never shrunk. Every model uses it

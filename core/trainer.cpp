@@ -1,10 +1,13 @@
 #include "trainer.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
+#include <tuple>
 
 #include "special.hpp"
+#include "split.hpp"
 #include "fast_math.hpp"
 #include "thread_pool.hpp"
 
@@ -36,37 +39,36 @@ std::string to_string(StopReason r) {
 Model create_model(const CountMatrix& data, const Settings& settings) {
     Model m;
     m.settings = settings;
-    m.settings.network.zero_inflated = settings.loss.kind != LossKind::nb;
     m.prep = fit_preprocess(data.counts, settings.preprocess);
     m.genes = data.genes;
     // One extra column so a lone last cell joins the previous batch (BN needs two cells); never
     // more columns than cells, so a huge batch size does not allocate for cells that do not exist.
     m.net = std::make_unique<Network<float>>(
-        static_cast<Eigen::Index>(m.prep.kept_genes.size()), m.settings.network, settings.seed,
+        static_cast<Eigen::Index>(m.prep.kept_genes.size()), network_options(settings), settings.seed,
         std::min<Eigen::Index>(settings.train.batch_size + 1, std::max<Eigen::Index>(data.counts.cols(), 2)));
-    use_threads(m, settings.train.threads);
     return m;
 }
 
-void use_threads(Model& model, int threads) {
-    model.threads = resolve_threads(threads);
-    model.pool = model.threads > 1 ? &shared_pool(model.threads) : nullptr;
-    model.net->set_pool(model.pool, model.threads);
-}
+void run_on(Model& model, const Threads& threads) { model.net->set_pool(threads.pool, threads.count); }
 
-Trainer::Trainer(Model& model, const Preprocessed& data)
+Trainer::Trainer(Model& model, const Preprocessed& data, const Threads& threads)
     : model_(model),
       net_(*model.net),
+      threads_(threads),
       data_(data),
       options_(model.settings.train),
       loss_(model.settings.loss),
       rng_(model.settings.seed ^ 0x9e3779b97f4a7c15ULL),
-      lr_(model.settings.train.optimizer.learning_rate) {
+      lr_(model.settings.train.optimizer.learning_rate),
+      early_(options_.early_stopping_patience, options_.min_delta),
+      plateau_(options_.reduce_lr_patience, options_.reduce_lr_factor),
+      guard_(options_.max_recoveries) {
     if (data.n_genes() != net_.n_genes())
         throw std::invalid_argument("training data has " + std::to_string(data.n_genes()) +
                                     " genes, the network expects " + std::to_string(net_.n_genes()));
     const Eigen::Index n = data.n_cells();
     if (n < 2) throw std::invalid_argument("training needs at least two cells with counts");
+    run_on(model, threads);
     // The batch input points into these gene lists (sparse_input.hpp), so they are checked once
     // here instead of per batch. Preprocessing builds them so; a failure is a bug, not bad input.
     for (Eigen::Index j = 0; j < n; ++j) {
@@ -79,15 +81,10 @@ Trainer::Trainer(Model& model, const Preprocessed& data)
     lgamma_table_.resize(kLgammaTable);
     for (std::size_t k = 0; k < kLgammaTable; ++k) lgamma_table_[k] = static_cast<float>(std::lgamma(static_cast<double>(k) + 1.0));
 
-    // Seeded split into training and validation cells.
-    std::vector<Eigen::Index> all(static_cast<std::size_t>(n));
-    for (Eigen::Index j = 0; j < n; ++j) all[static_cast<std::size_t>(j)] = j;
-    Rng split_rng(model.settings.seed);
-    split_rng.shuffle(all);
-    auto n_val = static_cast<Eigen::Index>(std::floor(options_.validation_fraction * static_cast<double>(n) + 0.5));
-    n_val = std::max<Eigen::Index>(0, std::min(n_val, n - 2));
-    val_idx_.assign(all.begin(), all.begin() + n_val);
-    train_idx_.assign(all.begin() + n_val, all.end());
+    // Seeded hold-out of validation cells; at least two cells stay for training.
+    const auto n_val = std::clamp<Eigen::Index>(
+        static_cast<Eigen::Index>(std::floor(options_.validation_fraction * static_cast<double>(n) + 0.5)), 0, n - 2);
+    std::tie(val_idx_, train_idx_) = split_cells_at(n, n_val, model.settings.seed);
 
     xb_.resize(net_.n_genes(), net_.max_batch());
     xb_.set_zero(data.input_zero);
@@ -140,7 +137,7 @@ void Trainer::gather(const std::vector<Eigen::Index>& cells, std::size_t from, E
         return v < static_cast<float>(kLgammaTable) && v == std::floor(v) ? lgamma_table_[static_cast<std::size_t>(v)]
                                                                         : static_cast<float>(lgamma_fast(static_cast<double>(v) + 1.0));
     };
-    parallel_ranges(model_.pool, model_.threads, b, [&](Eigen::Index k0, Eigen::Index k1) {
+    parallel_ranges(threads_.pool, threads_.count, b, [&](Eigen::Index k0, Eigen::Index k1) {
         for (Eigen::Index k = k0; k < k1; ++k) {
             const auto c = static_cast<std::size_t>(cells[from + static_cast<std::size_t>(k)]);
             set_input(k, c);
@@ -162,7 +159,7 @@ bool Trainer::run_batch() {
     if (!std::isfinite(loss)) return false;
     net_.backward(b);
     // A non-finite gradient leaves the weights untouched and is reported as divergence.
-    if (!std::isfinite(optimizer_step<float>(options_.optimizer, opt_state_, net_.params, net_.grads, lr_, model_.pool, model_.threads)))
+    if (!std::isfinite(optimizer_step<float>(options_.optimizer, opt_state_, net_.params, net_.grads, lr_, threads_.pool, threads_.count)))
         return false;
     epoch_loss_ += loss * static_cast<double>(b);
     epoch_batches_ += b;
@@ -170,22 +167,18 @@ bool Trainer::run_batch() {
     return true;
 }
 
+void Trainer::add_event(const std::string& e) { pending_event_ += (pending_event_.empty() ? "" : "; ") + e; }
+
 void Trainer::recover(const std::string& where) {
-    ++recoveries_;
-    if (recoveries_ > options_.max_recoveries)
-        throw std::runtime_error("training diverged " + std::to_string(recoveries_) +
-                                 " times (the loss became NaN or infinite); lower the learning rate (now " + fmt(lr_) +
-                                 "), turn on batchnorm, or use the guarded loss");
-    // The last good weights first; if they diverge again before an epoch ends, the initial ones.
-    const bool from_good = epoch_ > 0 && recoveries_this_epoch_ == 0;
-    ++recoveries_this_epoch_;
+    const auto restore_to = guard_.diverged(
+        epoch_, "lower the learning rate (now " + fmt(lr_) + "), turn on batchnorm, or use the guarded loss");
+    const bool from_good = restore_to == DivergenceGuard::Restore::last_good_epoch;
     restore(from_good ? good_snap_ : initial_snap_);
     lr_ *= 0.5;
     opt_state_.reset(net_.params.size());
-    pending_event_ += (pending_event_.empty() ? "" : "; ") + std::string("diverged ") + where +
-                      " (a NaN or infinite loss or gradient) and recovered: restored " +
-                      (from_good ? "the weights of epoch " + std::to_string(epoch_) : std::string("the initial weights")) +
-                      " and halved the learning rate to " + fmt(lr_);
+    add_event("diverged " + where + " (a NaN or infinite loss or gradient) and recovered: restored " +
+              (from_good ? "the weights of epoch " + std::to_string(epoch_) : std::string("the initial weights")) +
+              " and halved the learning rate to " + fmt(lr_));
     start_epoch();
 }
 
@@ -207,56 +200,60 @@ double Trainer::validation_loss() {
     return used_total ? total / static_cast<double>(used_total) : std::nan("");
 }
 
-void Trainer::finish_epoch() {
-    const auto t = std::chrono::steady_clock::now();
+bool Trainer::weights_finite() {
     // A NaN weight does not always reach the loss (a vectorized ReLU can turn NaN into 0), so the
     // weights themselves are checked before they can become the "last good" snapshot.
-    if (!all_finite(net_.params.data(), net_.params.size())) {  // vectorized, unlike allFinite() in wasm
-        recover("in epoch " + std::to_string(epoch_ + 1) + " (non-finite weights)");
-        return;
-    }
-    EpochReport r;
-    r.train_loss = epoch_loss_ / static_cast<double>(epoch_batches_);
+    if (all_finite(net_.params.data(), net_.params.size())) return true;  // vectorized, unlike allFinite() in wasm
+    recover("in epoch " + std::to_string(epoch_ + 1) + " (non-finite weights)");
+    return false;
+}
+
+double Trainer::validate(double train_loss) {
     // Exact BN statistics of the training cells, gathered chunk by chunk into the batch buffer.
     net_.recalibrate_batchnorm_sparse(static_cast<Eigen::Index>(train_idx_.size()),
                                       [&](Eigen::Index start, Eigen::Index b) -> const SparseInput<float>& {
-        parallel_ranges(model_.pool, model_.threads, b, [&](Eigen::Index k0, Eigen::Index k1) {
+        parallel_ranges(threads_.pool, threads_.count, b, [&](Eigen::Index k0, Eigen::Index k1) {
             for (Eigen::Index k = k0; k < k1; ++k) set_input(k, static_cast<std::size_t>(train_idx_[static_cast<std::size_t>(start + k)]));
         }, 1);
         return xb_;
     });
-    r.val_loss = val_idx_.empty() ? std::nan("") : validation_loss();
-    const double monitored = val_idx_.empty() ? r.train_loss : r.val_loss;
+    return val_idx_.empty() ? train_loss : validation_loss();
+}
+
+void Trainer::finish_epoch() {
+    const auto t = std::chrono::steady_clock::now();
+    if (!weights_finite()) return;
+    EpochReport r;
+    r.train_loss = epoch_loss_ / static_cast<double>(epoch_batches_);
+    const double monitored = validate(r.train_loss);
     if (!std::isfinite(monitored)) {
         recover("in validation after epoch " + std::to_string(epoch_ + 1));
         return;
     }
+    r.val_loss = val_idx_.empty() ? std::nan("") : monitored;
+    end_epoch(r, monitored, t);
+}
+
+// A finite epoch: the policies' decisions, the snapshots, the report.
+void Trainer::end_epoch(EpochReport& r, double monitored, std::chrono::steady_clock::time_point started) {
     r.epoch = ++epoch_;
     r.learning_rate = lr_;
-    r.improved = !have_best_ || monitored < best_ - options_.min_delta;
-    if (r.improved) {
-        best_ = monitored;
-        have_best_ = true;
-        take(best_snap_);
-        bad_epochs_ = lr_bad_epochs_ = 0;
-    } else {
-        ++bad_epochs_;
-        if (++lr_bad_epochs_ >= options_.reduce_lr_patience) {
-            lr_ *= options_.reduce_lr_factor;
-            lr_bad_epochs_ = 0;
-            pending_event_ += (pending_event_.empty() ? "" : "; ") + std::string("learning rate reduced to ") + fmt(lr_);
-        }
-    }
+    r.improved = early_.improved(monitored);
+    if (r.improved) take(best_snap_);
+    const double lr = plateau_.after_epoch(r.improved, lr_);
+    if (lr != lr_) add_event("learning rate reduced to " + fmt(lr));
+    lr_ = lr;
     take(good_snap_);
-    recoveries_this_epoch_ = 0;
-    const bool early = bad_epochs_ >= options_.early_stopping_patience;
+    guard_.epoch_ended();
+    const bool early = early_.should_stop();
     if (early)
-        pending_event_ += (pending_event_.empty() ? "" : "; ") + std::string("early stopping: no improvement in ") +
-                          std::to_string(bad_epochs_) + " epochs, best weights restored";
+        add_event("early stopping: no improvement in " + std::to_string(early_.bad_epochs()) +
+                  " epochs, best weights restored");
     r.event = std::move(pending_event_);
     pending_event_.clear();
-    epoch_seconds_ += seconds_since(t);
-    train_seconds_ += seconds_since(t);
+    const double dt = seconds_since(started);  // the epoch's end counts as part of it
+    epoch_seconds_ += dt;
+    train_seconds_ += dt;
     r.seconds = epoch_seconds_;
     history_.push_back(r);
     if (on_epoch) on_epoch(r);
@@ -266,7 +263,7 @@ void Trainer::finish_epoch() {
 }
 
 void Trainer::finish(StopReason r) {
-    if (have_best_) restore(best_snap_);
+    if (early_.has_best()) restore(best_snap_);
     reason_ = r;
 }
 

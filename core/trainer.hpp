@@ -16,6 +16,7 @@
 #include "rng.hpp"
 #include "settings.hpp"
 #include "thread_pool.hpp"
+#include "training_policies.hpp"
 
 namespace zimpute {
 
@@ -25,17 +26,15 @@ struct Model {
     PreprocessParams prep;
     std::vector<std::string> genes;  ///< all gene names of the training file, in order
     std::unique_ptr<Network<float>> net;
-    ThreadPool* pool = nullptr;  ///< shared_pool() when threads > 1 (see use_threads)
-    int threads = 1;             ///< threads a batch is split across
 };
 
-/// Fits preprocessing on `data` and builds a freshly initialised network (seeded), running on
-/// settings.train.threads threads.
+/// Fits preprocessing on `data` and builds a freshly initialised network (seeded). The network
+/// runs on the calling thread until run_on() says otherwise.
 Model create_model(const CountMatrix& data, const Settings& settings);
 
-/// Splits the model's batches across `threads` threads of the shared pool (resolve_threads:
-/// 0 = the cores).
-void use_threads(Model& model, int threads);
+/// Splits the model's batches (training and inference) across `threads`: a setting of the run,
+/// not of the model (model files do not carry it).
+void run_on(Model& model, const Threads& threads);
 
 struct EpochReport {
     int epoch = 0;              ///< 1-based
@@ -56,7 +55,8 @@ constexpr std::size_t kLgammaTable = 4096;
 class Trainer {
 public:
     /// `model` and `data` must outlive the trainer. `data` comes from apply_preprocess(model.prep, ...).
-    Trainer(Model& model, const Preprocessed& data);
+    /// Batches are split across `threads` (run_on).
+    Trainer(Model& model, const Preprocessed& data, const Threads& threads = {});
 
     /// Runs minibatches until `budget_seconds` of wall time have passed (at least one batch) or
     /// training ends. Returns true when training has ended. Throws std::runtime_error if the
@@ -72,7 +72,8 @@ public:
     int epoch() const { return epoch_; }  ///< epochs completed
     int epochs() const { return options_.epochs; }
     double epoch_fraction() const;        ///< progress within the current epoch, 0..1
-    int recoveries() const { return recoveries_; }
+    int recoveries() const { return guard_.recoveries(); }
+    int threads() const { return threads_.count; }
     double learning_rate() const { return lr_; }  ///< current (after cuts and recoveries)
     double train_seconds() const { return train_seconds_; }
     Eigen::Index n_train() const { return static_cast<Eigen::Index>(train_idx_.size()); }
@@ -91,6 +92,10 @@ private:
     bool run_batch();  // false if the loss diverged
     void recover(const std::string& where);
     void finish_epoch();
+    bool weights_finite();     // recovers if not
+    double validate(double train_loss);  // the monitored loss (recalibrates BatchNorm first)
+    void end_epoch(EpochReport& r, double monitored, std::chrono::steady_clock::time_point started);
+    void add_event(const std::string& e);
     void finish(StopReason r);
     double validation_loss();
     void gather(const std::vector<Eigen::Index>& cells, std::size_t from, Eigen::Index b);
@@ -98,6 +103,7 @@ private:
 
     Model& model_;
     Network<float>& net_;
+    Threads threads_;
     const Preprocessed& data_;
     TrainOptions options_;
     LossOptions loss_;
@@ -109,16 +115,15 @@ private:
     OptimizerState<float> opt_state_;
     Rng rng_;
     double lr_;
-    int epoch_ = 0, bad_epochs_ = 0, lr_bad_epochs_ = 0, recoveries_ = 0;
-    int recoveries_this_epoch_ = 0;  // since good_snap_ was last taken
+    EarlyStopping early_;
+    PlateauCut plateau_;
+    DivergenceGuard guard_;
+    int epoch_ = 0;
     std::size_t batch_start_ = 0;
     double epoch_loss_ = 0;
     long epoch_batches_ = 0;
-    double best_ = 0;
-    bool have_best_ = false;
     // good_snap_: the last epoch that ended finite; initial_snap_: the weights training began
-    // with, the fallback when good_snap_ itself diverges again (it can: an epoch's last batches
-    // may be finite while its final weights overflow on other cells).
+    // with (DivergenceGuard::Restore says which to go back to).
     Snapshot best_snap_, good_snap_, initial_snap_;
     std::string pending_event_;
     double epoch_seconds_ = 0;  // time spent in this epoch's batches, not in the caller's pauses

@@ -1,7 +1,5 @@
 #include <doctest/doctest.h>
 
-#include <chrono>
-
 #include "simulate.hpp"
 
 using namespace zimpute;
@@ -54,7 +52,7 @@ TEST_CASE("groups differ: some genes have clearly different means between groups
     CHECK(strong > 10);
 }
 
-TEST_CASE("seeded, and fast enough for 2000 x 1000") {
+TEST_CASE("seeded: the same seed gives the same matrix, another seed another") {
     SimulateOptions o;
     o.genes = 50;
     o.cells = 40;
@@ -63,10 +61,5 @@ TEST_CASE("seeded, and fast enough for 2000 x 1000") {
     SimulateOptions p = o;
     p.seed = 3;
     CHECK(simulate(o).observed.counts != simulate(p).observed.counts);
-    o.genes = 1000;
-    o.cells = 2000;
-    const auto t = std::chrono::steady_clock::now();
-    simulate(o);
-    // ~0.5 s here; the bound leaves room for a loaded CI machine but catches a slow regression
-    CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count() < 2.0);
+    CHECK(simulate(o).truth.counts != simulate(p).truth.counts);
 }

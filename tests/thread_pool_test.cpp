@@ -78,6 +78,22 @@ TEST_CASE("run calls every part once per region, region after region, and return
     CHECK(resolve_threads(0) >= 1);
 }
 
+TEST_CASE("the thread limit is the front end's: requests, pools and Threads stay within it") {
+    const int before = max_threads();
+    set_max_threads(2);  // as a wasm build with one pthread worker does
+    CHECK(resolve_threads(8) == 2);
+    CHECK(ThreadPool(8).size() == 2);
+    CHECK(Threads::of_shared_pool(8).count == 2);
+    set_max_threads(1);  // a build without threads
+    CHECK(resolve_threads(4) == 1);
+    const Threads one = Threads::of_shared_pool(4);
+    CHECK(one.pool == nullptr);
+    CHECK(one.count == 1);
+    set_max_threads(0);  // never below one
+    CHECK(max_threads() == 1);
+    set_max_threads(before);
+}
+
 TEST_CASE("a batch split across threads: same loss, same gradients to float rounding") {
     NetworkOptions o;
     const int genes = 300, cells = 33;
