@@ -28,11 +28,15 @@ struct ReadOptions {
     char delimiter = 0;
     /// Name of the input used in messages (a file name).
     std::string source = "input";
+    /// The largest genes x cells matrix to hold (dense floats: 1.5e9 is 6 GB). A front end with
+    /// less memory (the browser's 4 GB, of which training needs several such matrices) sets its
+    /// own; a file declaring more is refused with its size before anything is allocated.
+    double max_entries = 1.5e9;
 };
 
-/// A count matrix with what is needed to write results in the input's own layout.
-struct CountMatrix {
-    Eigen::MatrixXf counts;          ///< genes x cells, column-major (a batch of cells is a block of columns)
+/// How a matrix is laid out as text: its labels, delimiter and orientation. The writer takes a
+/// layout and values of its shape (a result, or the latent with its units in place of genes).
+struct TableLayout {
     std::vector<std::string> genes;  ///< gene names; generated "Gene1.." when the file has none
     std::vector<std::string> cells;  ///< cell names from the header (or from the index column if cells are rows)
     bool has_row_names = false;      ///< the file had an index column (gene or cell names)
@@ -40,6 +44,16 @@ struct CountMatrix {
     bool header_has_corner = true;   ///< false when the header has one field less than the rows
     bool cells_in_rows = false;      ///< orientation of the file
     char delimiter = ',';
+
+    /// Whether the file named its genes (a header of genes, or an index column of them), or
+    /// they are the generated Gene1... Matching a truth or a model by name needs real names.
+    bool genes_named() const { return cells_in_rows || has_row_names; }
+    bool cells_named() const { return !cells_in_rows || has_row_names; }
+};
+
+/// A count matrix with what is needed to write results in the input's own layout.
+struct CountMatrix : TableLayout {
+    Eigen::MatrixXf counts;             ///< genes x cells, column-major (a batch of cells is a block of columns)
     std::vector<std::string> warnings;  ///< skipped metadata columns, non-integer values, duplicates
 
     Eigen::Index n_genes() const { return counts.rows(); }

@@ -112,11 +112,12 @@ char* format_value(float v, char* out) {
     return out + std::snprintf(out, kValueChars, "%.7g", static_cast<double>(v));
 }
 
-void write_counts(const CountMatrix& layout, const Eigen::MatrixXf& values, const TextSink& sink) {
-    if (values.rows() != layout.n_genes() || values.cols() != layout.n_cells())
+void write_counts(const TableLayout& layout, const Eigen::MatrixXf& values, const TextSink& sink) {
+    const auto genes = static_cast<Eigen::Index>(layout.genes.size()), cells = static_cast<Eigen::Index>(layout.cells.size());
+    if (values.rows() != genes || values.cols() != cells)
         throw std::invalid_argument("write_counts: values are " + std::to_string(values.rows()) + "x" +
-                                    std::to_string(values.cols()) + ", layout is " + std::to_string(layout.n_genes()) +
-                                    "x" + std::to_string(layout.n_cells()));
+                                    std::to_string(values.cols()) + ", layout is " + std::to_string(genes) + "x" +
+                                    std::to_string(cells));
     const char d = layout.delimiter;
     const auto& col_labels = layout.cells_in_rows ? layout.genes : layout.cells;
     const auto& row_labels = layout.cells_in_rows ? layout.cells : layout.genes;
@@ -161,7 +162,7 @@ void write_counts(const CountMatrix& layout, const Eigen::MatrixXf& values, cons
     if (!out.empty()) sink(out);
 }
 
-std::string write_counts(const CountMatrix& layout, const Eigen::MatrixXf& values) {
+std::string write_counts(const TableLayout& layout, const Eigen::MatrixXf& values) {
     std::string text;
     write_counts(layout, values, [&](std::string_view chunk) { text.append(chunk); });
     return text;

@@ -29,12 +29,12 @@ namespace detail {
 char* format_g7(double x, char* out);
 }  // namespace detail
 
-/// Formats `values` (genes x cells, same shape as layout.counts) with layout's labels, delimiter
-/// and orientation, each value through format_value. The text goes to `sink` in chunks, so it
-/// never has to exist whole in memory.
-void write_counts(const CountMatrix& layout, const Eigen::MatrixXf& values, const TextSink& sink);
+/// Formats `values` (layout.genes x layout.cells) with layout's labels, delimiter and orientation,
+/// each value through format_value. The text goes to `sink` in chunks, so it never has to exist
+/// whole in memory.
+void write_counts(const TableLayout& layout, const Eigen::MatrixXf& values, const TextSink& sink);
 /// The same, as one string (small matrices, tests).
-std::string write_counts(const CountMatrix& layout, const Eigen::MatrixXf& values);
+std::string write_counts(const TableLayout& layout, const Eigen::MatrixXf& values);
 
 /// A file written through a temporary file beside it and a rename on commit(), so a failure
 /// (or never committing) leaves no partial file behind: the temporary is removed on destruction.

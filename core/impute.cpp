@@ -72,7 +72,7 @@ float dropout_posterior(float pi, float mu, float theta) {
 float impute_value(float x, float mu, float pi, float theta, ImputeRule rule) {
     if (!(theta > 0)) return x;  // never seen by the model
     switch (rule) {
-        case ImputeRule::seed: return x == 0 && pi > 0.5f ? std::floor(mu) : x;
+        case ImputeRule::course: return x == 0 && pi > 0.5f ? std::floor(mu) : x;
         case ImputeRule::mean: return mu;
         case ImputeRule::posterior: return x == 0 ? dropout_posterior(pi, mu, theta) * mu : x;
     }

@@ -36,8 +36,6 @@ double mean_finite(const std::vector<double>& v) {
     return n ? s / static_cast<double>(n) : std::nan("");
 }
 
-bool cells_named(const CountMatrix& m) { return !m.cells_in_rows || m.has_row_names; }
-bool genes_named(const CountMatrix& m) { return m.cells_in_rows || m.has_row_names; }
 
 // Index in `truth_names` of each of `names`, matched by name when both are named, else by position.
 std::vector<Eigen::Index> match(const std::vector<std::string>& names, bool named, const std::vector<std::string>& truth_names,
@@ -65,8 +63,8 @@ std::vector<Eigen::Index> match(const std::vector<std::string>& names, bool name
 }  // namespace
 
 Eigen::MatrixXf align_truth(const CountMatrix& observed, const CountMatrix& truth) {
-    const auto gi = match(observed.genes, genes_named(observed), truth.genes, genes_named(truth), "gene");
-    const auto ci = match(observed.cells, cells_named(observed), truth.cells, cells_named(truth), "cell");
+    const auto gi = match(observed.genes, observed.genes_named(), truth.genes, truth.genes_named(), "gene");
+    const auto ci = match(observed.cells, observed.cells_named(), truth.cells, truth.cells_named(), "cell");
     Eigen::MatrixXf out(observed.n_genes(), observed.n_cells());
     for (Eigen::Index j = 0; j < out.cols(); ++j)
         for (Eigen::Index i = 0; i < out.rows(); ++i) out(i, j) = truth.counts(gi[i], ci[j]);

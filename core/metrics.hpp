@@ -30,7 +30,7 @@ Metrics compute_metrics(const Eigen::MatrixXf& observed, const Eigen::MatrixXf& 
 /// when both files name them, otherwise shapes must agree. Throws InputError naming what differs.
 Eigen::MatrixXf align_truth(const CountMatrix& observed, const CountMatrix& truth);
 
-/// One JSON object; `extra` (already JSON members, e.g. "\"rule\":\"seed\"") is appended if given.
+/// One JSON object; `extra` (already JSON members, e.g. "\"rule\":\"course\"") is appended if given.
 std::string metrics_json(const Metrics& m, const std::string& extra = "");
 
 }  // namespace zimpute

@@ -51,7 +51,8 @@ std::string gb(double entries) {
 }  // namespace
 
 CountMatrix read_mtx(std::string_view mtx, std::string_view features, std::string_view barcodes,
-                     const std::string& mtx_name, const std::string& features_name, const std::string& barcodes_name) {
+                     const std::string& mtx_name, const std::string& features_name, const std::string& barcodes_name,
+                     double max_entries) {
     const auto lines = lines_of(mtx);
     auto at = [&](std::size_t line) { return mtx_name + ": line " + std::to_string(line + 1) + ": "; };
     if (lines.empty()) throw InputError(mtx_name + ": the file is empty");
@@ -71,11 +72,10 @@ CountMatrix read_mtx(std::string_view mtx, std::string_view features, std::strin
             cols != std::floor(cols) || nnz != std::floor(nnz))
             throw InputError(at(k) + "expected 'rows columns entries' as three whole numbers, found '" + std::string(lines[k]) + "'");
     }
-    if (rows * cols > kMaxDenseEntries)
+    if (rows * cols > max_entries)
         throw InputError(at(k) + "the header claims " + std::to_string(static_cast<long long>(rows)) + " genes x " +
                          std::to_string(static_cast<long long>(cols)) + " cells, " + gb(rows * cols) +
-                         " GB as dense floats, more than zimpute holds here: select genes or cells first, or use "
-                         "the command-line zimpute");
+                         " GB as dense floats, more than zimpute holds here: select genes or cells first");
     if (nnz > rows * cols) throw InputError(at(k) + "more entries than the matrix has places");
     if (static_cast<double>(lines.size() - k - 1) != nnz)
         throw InputError(at(k) + "the header promises " + std::to_string(static_cast<long long>(nnz)) + " entries, the file has " +

@@ -9,21 +9,13 @@
 
 namespace zimpute {
 
-/// Largest matrix (entries) held densely: about 6 GB of floats natively, 600 MB in wasm, where
-/// memory ends at 4 GB and training holds several matrices of this size. Checked against the
-/// size an MTX header declares, before anything is allocated.
-#ifdef __EMSCRIPTEN__
-constexpr double kMaxDenseEntries = 1.5e8;
-#else
-constexpr double kMaxDenseEntries = 1.5e9;
-#endif
-
 /// Reads the trio into genes x cells with gene names (features' second column, else the first)
 /// and barcodes; the result is written as a CSV with a gene column. Throws InputError naming the
 /// file and line for anything malformed, for entries outside the declared shape, for name files
-/// whose line count differs from the shape, and for a declared shape too large to hold.
+/// whose line count differs from the shape, and for a declared shape of more than `max_entries`
+/// (ReadOptions::max_entries), checked before anything is allocated.
 CountMatrix read_mtx(std::string_view mtx, std::string_view features, std::string_view barcodes,
                      const std::string& mtx_name = "matrix.mtx", const std::string& features_name = "features.tsv",
-                     const std::string& barcodes_name = "barcodes.tsv");
+                     const std::string& barcodes_name = "barcodes.tsv", double max_entries = ReadOptions{}.max_entries);
 
 }  // namespace zimpute

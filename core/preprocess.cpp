@@ -27,7 +27,7 @@ float raw_factor(std::vector<float>& col, SizeFactorMethod method) {
         return static_cast<float>(total);
     }
     if (method == SizeFactorMethod::none || col.empty()) return 1.0f;
-    // The seed takes the (G/2)-th smallest count. With more than half zeros (typical scRNA-seq)
+    // The course report takes the (G/2)-th smallest count. With more than half zeros (typical scRNA-seq)
     // that is 0 for every cell, so a zero median falls back to the median of the cell's non-zero
     // counts.
     const std::size_t mid = col.size() / 2;

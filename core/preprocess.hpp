@@ -13,12 +13,12 @@ namespace zimpute {
 
 enum class SizeFactorMethod {
     libsize,  ///< DCA: total count / median total over training cells
-    median,   ///< seed: the cell's (G/2)-th smallest count / median over cells; zero medians guarded
+    median,   ///< the course report: the cell's (G/2)-th smallest count / median over cells; zero medians guarded
     none      ///< all ones
 };
 enum class ScaleMethod {
     per_gene,  ///< DCA (scanpy scale): each gene to mean 0, sd 1
-    global,    ///< seed: one mean and sd over the whole matrix
+    global,    ///< the course report: one mean and sd over the whole matrix
     none
 };
 

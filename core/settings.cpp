@@ -8,13 +8,14 @@
 namespace zimpute {
 
 ImputeRule parse_impute_rule(const std::string& s) {
-    if (s == "seed") return ImputeRule::seed;
+    // "seed" is the name before 0.2 (model files saved then carry it): the course report's rule.
+    if (s == "course" || s == "seed") return ImputeRule::course;
     if (s == "mean") return ImputeRule::mean;
     if (s == "posterior") return ImputeRule::posterior;
-    throw std::invalid_argument("rule must be seed, mean or posterior, not '" + s + "'");
+    throw std::invalid_argument("rule must be posterior, course or mean, not '" + s + "'");
 }
 std::string to_string(ImputeRule r) {
-    return r == ImputeRule::seed ? "seed" : r == ImputeRule::mean ? "mean" : "posterior";
+    return r == ImputeRule::course ? "course" : r == ImputeRule::mean ? "mean" : "posterior";
 }
 
 namespace {
@@ -74,7 +75,10 @@ struct Entry {
     const char* help;
     std::function<void(Settings&, const std::string&)> set;
     std::function<std::string(const Settings&)> get;
+    std::vector<std::string> choices = {};  ///< closed list of values (OptionDoc::choices)
 };
+
+const std::vector<std::string> kBool = {"true", "false"};
 
 const std::vector<Entry>& entries() {
     static const std::vector<Entry> table = {
@@ -92,7 +96,8 @@ const std::vector<Entry>& entries() {
          [](const Settings& s) { return fmt(s.train.optimizer.learning_rate); }},
         {"optimizer", "adam or rmsprop",
          [](Settings& s, const std::string& v) { s.train.optimizer.kind = parse_optimizer_kind(v); },
-         [](const Settings& s) { return to_string(s.train.optimizer.kind); }},
+         [](const Settings& s) { return to_string(s.train.optimizer.kind); },
+         {"adam", "rmsprop"}},
         {"weight-decay", "decoupled weight decay (0 = off)",
          [](Settings& s, const std::string& v) { s.train.optimizer.weight_decay = parse_double("weight-decay", v, 0, 1); },
          [](const Settings& s) { return fmt(s.train.optimizer.weight_decay); }},
@@ -116,13 +121,12 @@ const std::vector<Entry>& entries() {
          [](const Settings& s) { return join_ints(s.network.hidden); }},
         {"batchnorm", "BatchNorm after each hidden Dense layer (true/false)",
          [](Settings& s, const std::string& v) { s.network.batchnorm = parse_bool("batchnorm", v); },
-         [](const Settings& s) { return std::string(s.network.batchnorm ? "true" : "false"); }},
+         [](const Settings& s) { return std::string(s.network.batchnorm ? "true" : "false"); },
+         kBool},
         {"loss", "original (DCA ZINB), guarded (ZINB, non-finite elements left out) or nb",
-         [](Settings& s, const std::string& v) {
-             s.loss.kind = parse_loss_kind(v);
-             s.network.zero_inflated = s.loss.kind != LossKind::nb;
-         },
-         [](const Settings& s) { return to_string(s.loss.kind); }},
+         [](Settings& s, const std::string& v) { s.loss.kind = parse_loss_kind(v); },
+         [](const Settings& s) { return to_string(s.loss.kind); },
+         {"guarded", "original", "nb"}},
         {"ridge", "ridge penalty on pi (DCA's ridge)",
          [](Settings& s, const std::string& v) { s.loss.ridge = parse_double("ridge", v, 0, 1e3); },
          [](const Settings& s) { return fmt(s.loss.ridge); }},
@@ -130,30 +134,38 @@ const std::vector<Entry>& entries() {
          [](Settings& s, const std::string& v) { s.network.dispersion = parse_dispersion(v); },
          [](const Settings& s) {
              return std::string(s.network.dispersion == Dispersion::cell_gene ? "cell-gene" : "gene");
-         }},
+         },
+         {"cell-gene", "gene"}},
         {"theta-activation", "softplus (DCA) or exp",
          [](Settings& s, const std::string& v) { s.network.theta_activation = parse_theta_activation(v); },
          [](const Settings& s) {
              return std::string(s.network.theta_activation == ThetaActivation::softplus ? "softplus" : "exp");
-         }},
+         },
+         {"softplus", "exp"}},
         {"clip-heads", "bound mu to [1e-5, 1e6] and theta to [1e-4, 1e4] (DCA); false: unbounded heads, which can overflow",
          [](Settings& s, const std::string& v) { s.network.clip_heads = parse_bool("clip-heads", v); },
-         [](const Settings& s) { return std::string(s.network.clip_heads ? "true" : "false"); }},
+         [](const Settings& s) { return std::string(s.network.clip_heads ? "true" : "false"); },
+         kBool},
         {"size-factor-mean", "multiply mu by the cell's size factor (DCA)",
          [](Settings& s, const std::string& v) { s.network.size_factor_mean = parse_bool("size-factor-mean", v); },
-         [](const Settings& s) { return std::string(s.network.size_factor_mean ? "true" : "false"); }},
+         [](const Settings& s) { return std::string(s.network.size_factor_mean ? "true" : "false"); },
+         kBool},
         {"size-factors", "libsize (DCA), median (seed) or none",
          [](Settings& s, const std::string& v) { s.preprocess.size_factors = parse_size_factor_method(v); },
-         [](const Settings& s) { return to_string(s.preprocess.size_factors); }},
+         [](const Settings& s) { return to_string(s.preprocess.size_factors); },
+         {"libsize", "median", "none"}},
         {"scale", "z-score: per-gene (DCA), global (seed) or none",
          [](Settings& s, const std::string& v) { s.preprocess.scale = parse_scale_method(v); },
-         [](const Settings& s) { return to_string(s.preprocess.scale); }},
+         [](const Settings& s) { return to_string(s.preprocess.scale); },
+         {"per-gene", "global", "none"}},
         {"log1p", "log(1 + x) the normalized input",
          [](Settings& s, const std::string& v) { s.preprocess.log1p = parse_bool("log1p", v); },
-         [](const Settings& s) { return std::string(s.preprocess.log1p ? "true" : "false"); }},
-        {"rule", "imputation rule: posterior, seed or mean",
+         [](const Settings& s) { return std::string(s.preprocess.log1p ? "true" : "false"); },
+         kBool},
+        {"rule", "imputation rule: posterior, course (the course report's) or mean",
          [](Settings& s, const std::string& v) { s.rule = parse_impute_rule(v); },
-         [](const Settings& s) { return to_string(s.rule); }},
+         [](const Settings& s) { return to_string(s.rule); },
+         {"posterior", "course", "mean"}},
         {"seed", "random seed (split, initial weights, shuffling)",
          [](Settings& s, const std::string& v) { s.seed = static_cast<std::uint64_t>(parse_double("seed", v, 0, 9007199254740991.0)); },
          [](const Settings& s) { return std::to_string(s.seed); }},
@@ -174,13 +186,19 @@ const Entry& find(const std::string& key) {
 std::vector<OptionDoc> option_docs() {
     const Settings defaults;
     std::vector<OptionDoc> out;
-    for (const auto& e : entries()) out.push_back({e.key, e.get(defaults), e.help});
+    for (const auto& e : entries()) out.push_back({e.key, e.get(defaults), e.help, e.choices});
     return out;
 }
 
 void set_option(Settings& s, const std::string& key, const std::string& value) { find(key).set(s, value); }
 
 std::string get_option(const Settings& s, const std::string& key) { return find(key).get(s); }
+
+NetworkOptions network_options(const Settings& s) {
+    NetworkOptions o = s.network;
+    o.zero_inflated = s.loss.kind != LossKind::nb;
+    return o;
+}
 
 Settings preset(const std::string& name) {
     Settings s;
@@ -199,7 +217,7 @@ Settings preset(const std::string& name) {
         s.loss.kind = LossKind::zinb_guarded;
         s.train.optimizer.learning_rate = 1e-3;
         s.train.optimizer.clip_norm = 1.0;
-        s.rule = ImputeRule::seed;
+        s.rule = ImputeRule::course;
         return s;
     }
     if (name == "default") return s;

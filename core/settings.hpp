@@ -15,7 +15,7 @@
 namespace zimpute {
 
 enum class ImputeRule {
-    seed,      ///< observed zero with pi > 0.5 -> floor(mu), else observed (the course's rule)
+    course,    ///< observed zero with pi > 0.5 -> floor(mu), else observed (the course report's rule)
     mean,      ///< every entry -> mu (DCA's mean output)
     posterior  ///< observed zero -> P(dropout | x = 0) * mu; non-zeros kept
 };
@@ -46,8 +46,15 @@ struct Settings {
     std::uint64_t seed = 42;
 };
 
+/// The network the settings describe. The one place where zero inflation (a pi head) follows
+/// from the loss: every loss but nb has it; settings.network.zero_inflated itself is not read.
+NetworkOptions network_options(const Settings& s);
+
 struct OptionDoc {
     std::string key, default_value, help;
+    /// The accepted values where they are a closed list (booleans: "true", "false"); empty for
+    /// numbers and lists. Front ends build their choice lists from this, never a copy of it.
+    std::vector<std::string> choices;
 };
 
 /// The documented options with their defaults, in display order.
@@ -61,8 +68,8 @@ void set_option(Settings& s, const std::string& key, const std::string& value);
 std::string get_option(const Settings& s, const std::string& key);
 
 /// Named presets: "dca" (DCA's defaults: RMSprop 1e-3 clipped at 5, conddisp, original loss,
-/// mean output) and "course" (the seed's Model IV: BatchNorm, guarded loss, Adam 1e-3 with
-/// gradient-norm clipping, conddisp, seed rule, global scaling, median size factors).
+/// mean output) and "course" (the course report's Model IV: BatchNorm, guarded loss, Adam 1e-3 with
+/// gradient-norm clipping, conddisp, course rule, global scaling, median size factors).
 Settings preset(const std::string& name);
 
 }  // namespace zimpute

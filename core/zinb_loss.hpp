@@ -1,6 +1,6 @@
 // Zero-inflated negative binomial negative log-likelihood with analytic gradients.
 //
-// Per element, with eps = 1e-10 and theta capped at 1e6 as in DCA and the seed:
+// Per element, with eps = 1e-10 and theta capped at 1e6 as in DCA and the course report:
 //   NB(y; mu, theta)  = lgamma(theta+eps) + lgamma(y+1) - lgamma(y+theta+eps)
 //                       + (theta+y) log(1 + mu/(theta+eps)) + y (log(theta+eps) - log(mu+eps))
 //   y > 0 (y >= 1e-8): L = NB - log(1 - pi + eps)
@@ -20,8 +20,8 @@
 namespace zimpute {
 
 enum class LossKind {
-    zinb_original,  ///< DCA / seed "old" loss: every element counts, a NaN propagates
-    zinb_guarded,   ///< seed "new" loss: elements with a non-finite value are left out of the mean
+    zinb_original,  ///< DCA / the course report's "old" loss: every element counts, a NaN propagates
+    zinb_guarded,   ///< the course report's "new" loss: elements with a non-finite value are left out of the mean
     nb              ///< negative binomial without zero inflation
 };
 

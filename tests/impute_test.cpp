@@ -24,7 +24,7 @@ TEST_CASE("seed rule: observed zeros with pi > 0.5 become floor(mu); everything 
     obs << 0, 5, 0, 1;
     Prediction p = fake(2, 2);
     p.pi(1, 0) = 0.4f;
-    const M out = impute(obs, p, ImputeRule::seed);
+    const M out = impute(obs, p, ImputeRule::course);
     CHECK(out(0, 0) == 3.0f);
     CHECK(out(1, 0) == 0.0f);
     CHECK(out(0, 1) == 5.0f);
@@ -55,5 +55,5 @@ TEST_CASE("entries the model never saw (theta = 0) keep the observed value under
     obs << 0, 2;
     Prediction p = fake(1, 2);
     p.theta.setZero();
-    for (ImputeRule r : {ImputeRule::seed, ImputeRule::mean, ImputeRule::posterior}) CHECK(impute(obs, p, r) == obs);
+    for (ImputeRule r : {ImputeRule::course, ImputeRule::mean, ImputeRule::posterior}) CHECK(impute(obs, p, r) == obs);
 }

@@ -56,7 +56,11 @@ TEST_CASE("malformed trios and oversized headers give precise messages") {
           "matrix.mtx: line 2: expected 'rows columns entries' as three whole numbers, found '3 2'");
     CHECK(error_of("%%MatrixMarket matrix coordinate integer general\n100000 100000 1\n1 1 1\n") ==
           "matrix.mtx: line 2: the header claims 100000 genes x 100000 cells, 40.0 GB as dense floats, more than zimpute "
-          "holds here: select genes or cells first, or use the command-line zimpute");
+          "holds here: select genes or cells first");
+    // The limit is the front end's (ReadOptions::max_entries): a browser sets a smaller one.
+    CHECK_THROWS_WITH_AS(read_mtx(kMtx, kFeatures, kBarcodes, "m.mtx", "f.tsv", "b.tsv", 5.0),
+                         doctest::Contains("the header claims 3 genes x 2 cells"), InputError);
+    CHECK_NOTHROW(read_mtx(kMtx, kFeatures, kBarcodes, "m.mtx", "f.tsv", "b.tsv", 6.0));
     CHECK(error_of("%%MatrixMarket matrix coordinate integer general\n3 2 2\n1 1 5\n") ==
           "matrix.mtx: line 2: the header promises 2 entries, the file has 1");
     CHECK(error_of("%%MatrixMarket matrix coordinate integer general\n3 2 1\n4 1 5\n") ==

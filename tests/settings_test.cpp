@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "settings.hpp"
 
 using namespace zimpute;
@@ -13,8 +15,11 @@ TEST_CASE("every documented option round-trips through set_option/get_option") {
     }
     set_option(s, "hidden", "128,16,128");
     CHECK(s.network.hidden == std::vector<int>{128, 16, 128});
+    CHECK(network_options(s).zero_inflated);
     set_option(s, "loss", "nb");
-    CHECK_FALSE(s.network.zero_inflated);
+    CHECK_FALSE(network_options(s).zero_inflated);
+    set_option(s, "loss", "original");
+    CHECK(network_options(s).zero_inflated);
 }
 
 TEST_CASE("unknown keys and bad values are rejected with the accepted forms") {
@@ -25,8 +30,10 @@ TEST_CASE("unknown keys and bad values are rejected with the accepted forms") {
                          std::invalid_argument);
     CHECK_THROWS_WITH_AS(set_option(s, "epochs", "2.5"), "option 'epochs' expects a whole number, got '2.5'",
                          std::invalid_argument);
-    CHECK_THROWS_WITH_AS(set_option(s, "rule", "best"), "rule must be seed, mean or posterior, not 'best'",
+    CHECK_THROWS_WITH_AS(set_option(s, "rule", "best"), "rule must be posterior, course or mean, not 'best'",
                          std::invalid_argument);
+    set_option(s, "rule", "seed");  // the old name of the course rule, in model files saved before
+    CHECK(get_option(s, "rule") == "course");
     CHECK_THROWS_AS(set_option(s, "batchnorm", "maybe"), std::invalid_argument);
     CHECK_THROWS_AS(set_option(s, "validation", "0.95"), std::invalid_argument);
 }
@@ -38,7 +45,24 @@ TEST_CASE("presets") {
     CHECK(dca.rule == ImputeRule::mean);
     const Settings course = preset("course");
     CHECK(course.preprocess.size_factors == SizeFactorMethod::median);
-    CHECK(course.rule == ImputeRule::seed);
+    CHECK(course.rule == ImputeRule::course);
     CHECK(course.network.batchnorm);
     CHECK_THROWS_AS(preset("fast"), std::invalid_argument);
+}
+
+TEST_CASE("an option's choices are exactly what set_option accepts") {
+    int closed = 0;
+    for (const auto& d : option_docs()) {
+        CAPTURE(d.key);
+        if (d.choices.empty()) continue;
+        ++closed;
+        Settings s;
+        CHECK(std::find(d.choices.begin(), d.choices.end(), d.default_value) != d.choices.end());
+        for (const auto& c : d.choices) {
+            CHECK_NOTHROW(set_option(s, d.key, c));
+            CHECK(get_option(s, d.key) == c);
+        }
+        CHECK_THROWS_AS(set_option(s, d.key, "not-a-choice"), std::invalid_argument);
+    }
+    CHECK(closed == 11);  // every enum and boolean option, and no numeric one
 }
