@@ -79,14 +79,15 @@ void Experiment::finish_variant() {
     ++current_;
 }
 
+// Like Trainer::step, every call makes progress (at least one batch, or a variant's end) and
+// the budget is checked after the work, so even a zero budget ends the experiment in time.
 bool Experiment::step(double budget_seconds) {
     const auto start = std::chrono::steady_clock::now();
+    const auto used = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
     while (!done()) {
-        const double used = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        if (used >= budget_seconds && train_) break;
         if (!train_) start_variant();
         try {
-            if (train_->trainer()->step(std::max(0.0, budget_seconds - used))) finish_variant();
+            if (train_->trainer()->step(std::max(0.0, budget_seconds - used()))) finish_variant();
         } catch (const std::runtime_error& e) {  // diverged past the guard's limit: a failed row
             ExperimentRow row;
             row.name = variants_[current_].name + " (failed: " + e.what() + ")";
@@ -96,6 +97,7 @@ bool Experiment::step(double budget_seconds) {
             train_.reset();
             ++current_;
         }
+        if (used() >= budget_seconds) break;
     }
     return done();
 }

@@ -35,9 +35,13 @@ TEST_CASE("the course experiment: 7:3 split, six variants, metrics on the valida
     Experiment e(s.observed, s.truth.counts, variants, 0.7, 42);
     CHECK(e.test_cells() == 70);
     CHECK(e.validation_cells() == 30);
-    int slices = 0;
-    while (!e.step(0.02)) ++slices;
-    CHECK(slices > 0);  // it yields between slices
+    // A slice without a time budget still makes progress, and returns long before the end: the
+    // experiment yields between slices (how long a slice takes is bench/'s business).
+    CHECK_FALSE(e.step(0.0));
+    CHECK(e.rows().size() < 6);
+    int slices = 1;
+    while (!e.step(0.0)) ++slices;
+    CHECK(slices >= 6);  // at least one per variant
     REQUIRE(e.rows().size() == 6);
     for (const auto& r : e.rows()) {
         CAPTURE(r.name);
@@ -64,7 +68,7 @@ TEST_CASE("cancel stops the experiment with the rows finished so far") {
     Settings base;
     base.train.epochs = 50;
     Experiment e(s.observed, s.truth.counts, course_variants(base), 0.7, 1);
-    e.step(0.01);
+    e.step(0.0);  // one batch
     e.cancel();
     CHECK(e.step(1.0));
     CHECK(e.done());
