@@ -1,7 +1,8 @@
 // The course experiment in one object: split the cells 7:3 into a test and a validation part,
 // train each model variant on the test part, impute the validation part with it, and compare
 // the course's metrics. Stepped in time-budgeted slices like Trainer, so a caller can show
-// progress and cancel.
+// progress and cancel. Presentation (tables, plots) is the front ends' (cli/experiment_table,
+// wasm/experiment_plots).
 #pragma once
 
 #include <memory>
@@ -18,7 +19,7 @@ struct Variant {
     Settings settings;
 };
 
-/// The seed report's four models on top of `base` (Model I: no BatchNorm, original loss;
+/// The course report's four models on top of `base` (Model I: no BatchNorm, original loss;
 /// II: no BatchNorm, guarded loss; III: BatchNorm, original; IV: BatchNorm, guarded), then the
 /// DCA preset and zimpute's defaults. Epochs and seed of `base` apply to all.
 std::vector<Variant> course_variants(const Settings& base);
@@ -31,14 +32,6 @@ struct ExperimentRow {
     std::string stop_reason;
     int recoveries = 0;
     std::vector<EpochReport> history;
-};
-
-/// What the page plots for the best variant on the validation part (values log1p where noted).
-struct PlotData {
-    std::vector<float> dropout_truth, dropout_imputed;  ///< log1p, on true dropouts (sampled)
-    std::vector<float> pi_dropout, pi_true_zero;        ///< pi on true dropouts / on true zeros (sampled)
-    int heat_genes = 0, heat_cells = 0;                 ///< a block of genes x cells, column-major
-    std::vector<float> heat_observed, heat_imputed, heat_truth;  ///< log1p
 };
 
 class Experiment {
@@ -63,13 +56,9 @@ public:
 
     /// Index of the row with the smallest predict distance (-1 without rows).
     int best() const;
-    std::string table_markdown() const;
-    std::string table_csv() const;
-    /// The validation part's imputation by the best variant and its truth (for plots).
+    /// The validation part imputed by the best variant, with its truth (for plots); nullptr
+    /// without a best row.
     Session* best_session() const;
-    /// Samples (evenly strided, at most max_points each) for the plots; empty without a best row.
-    /// Runs one inference pass of the best model (for pi).
-    PlotData plot_data(std::size_t max_points);
 
 private:
     void start_variant();
@@ -79,7 +68,6 @@ private:
     std::vector<Eigen::Index> test_, validation_;
     CountMatrix test_data_, validation_data_;
     Eigen::MatrixXf validation_truth_;
-    std::string test_csv_, validation_csv_, validation_truth_csv_;
     std::size_t current_ = 0;
     bool cancelled_ = false;
     std::unique_ptr<Session> train_;

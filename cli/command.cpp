@@ -1,0 +1,296 @@
+#include "command.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+namespace zimpute {
+
+namespace {
+
+struct CommandSpec {
+    const char* name;
+    std::vector<std::string> required, optional;  ///< the command's own keys (files, split sizes)
+    /// Which settings the command takes: every option and --preset ("*"), only these, or none.
+    std::vector<std::string> settings;
+};
+
+const std::vector<std::string> kOutputs = {"truth", "metrics", "pi", "mu", "theta", "latent"};
+
+std::vector<std::string> plus(std::vector<std::string> a, const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+const std::vector<CommandSpec>& specs() {
+    static const std::vector<CommandSpec> s = {
+        {"impute", {"data", "out"}, plus(kOutputs, {"save"}), {"*"}},
+        {"train", {"data", "save"}, plus(kOutputs, {"out"}), {"*"}},
+        // A model brings its own settings; only the threads are this run's choice.
+        {"apply", {"model", "data", "out"}, plus(kOutputs, {"save"}), {"threads"}},
+        {"evaluate", {"data", "truth", "imputed"}, {"metrics"}, {}},
+        {"split", {"data", "out-prefix"}, {"truth", "fraction", "seed"}, {}},
+        {"experiment", {"data", "truth"}, {"fraction", "out", "csv"}, {"*"}},
+        {"simulate", {"out"}, {"truth-out", "genes", "cells", "groups", "zero-fraction", "seed"}, {}},
+    };
+    return s;
+}
+
+const CommandSpec& spec(const std::string& name) {
+    for (const auto& s : specs())
+        if (name == s.name) return s;
+    throw UsageError("unknown command '" + name + "' (try zimpute --help)");
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& k) {
+    for (const auto& x : v)
+        if (x == k) return true;
+    return false;
+}
+
+bool own_key(const CommandSpec& s, const std::string& k) { return contains(s.required, k) || contains(s.optional, k); }
+
+// A key some command owns that is no setting (a file, split's --fraction): on another command a
+// mistake, not an unknown option.
+bool plumbing(const std::string& k) {
+    for (const auto& d : option_docs())
+        if (d.key == k) return false;
+    for (const auto& s : specs())
+        if (own_key(s, k)) return true;
+    return false;
+}
+
+void check(const Command& c) {
+    const CommandSpec& s = spec(c.name);
+    for (const auto& k : s.required)
+        if (!c.has(k)) throw UsageError("'" + c.name + "' needs --" + k);
+    const bool all_settings = contains(s.settings, "*");
+    for (const auto& [k, v] : c.options) {
+        if (own_key(s, k) || (!plumbing(k) && (all_settings || contains(s.settings, k)))) continue;
+        throw UsageError("'" + c.name + "' does not take --" + k +
+                         (c.name == "apply" ? " (a model brings its own settings; only --threads applies)" : ""));
+    }
+    settings_from_options(settings_options(c));  // unknown options and bad values, in set_option's words
+    // The command's own numbers, read where they are used, checked here before any file is read.
+    if (c.name == "simulate") simulate_options(c.options);
+    if (c.name == "split" || c.name == "experiment") split_fraction(c);
+    if (c.name == "split") split_seed(c);
+}
+
+// A whole number or a decimal from an option, or a UsageError naming it.
+double number(const Options& o, const std::string& key, double fallback, bool whole) {
+    const auto it = o.find(key);
+    if (it == o.end()) return fallback;
+    std::size_t used = 0;
+    double v = 0;
+    try {
+        v = std::stod(it->second, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used == 0 || used != it->second.size() || !std::isfinite(v) || (whole && (v != std::floor(v) || v < 0)))
+        throw UsageError("--" + key + " must be " + (whole ? "a whole number" : "a number") + ", not '" + it->second + "'");
+    return v;
+}
+
+std::string json_number(double v) {
+    if (!std::isfinite(v)) return "null";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.9g", v);
+    return buf;
+}
+
+}  // namespace
+
+std::string Command::get(const std::string& key, const std::string& fallback) const {
+    const auto it = options.find(key);
+    return it == options.end() ? fallback : it->second;
+}
+
+Command parse_command(const std::vector<std::string>& args) {
+    static const std::set<std::string> bare = {"cells-in-rows", "genes-in-rows", "quiet", "help"};
+    Command c;
+    std::size_t i = 0;
+    if (i < args.size() && args[i].rfind("-", 0) != 0) c.name = args[i++];
+    for (; i < args.size(); ++i) {
+        std::string s = args[i] == "-h" ? "--help" : args[i];
+        if (s.rfind("--", 0) != 0 || s.size() == 2 || s[2] == '=') throw UsageError("unexpected argument '" + s + "'");
+        s = s.substr(2);
+        const auto eq = s.find('=');
+        if (eq != std::string::npos) {
+            c.options[s.substr(0, eq)] = s.substr(eq + 1);
+        } else if (bare.count(s)) {
+            c.flags.insert(s);
+        } else {
+            if (i + 1 >= args.size()) throw UsageError("--" + s + " needs a value");
+            c.options[s] = args[++i];
+        }
+    }
+    if (!c.help()) check(c);
+    return c;
+}
+
+namespace {
+
+const char* kUsage = R"(zimpute - denoise single-cell count matrices with a ZINB autoencoder (DCA)
+
+usage:
+  zimpute impute   --data data.csv --out result.csv [--truth truedata.csv] [--metrics m.json]
+                   [--save model.zim] [--pi pi.csv] [--mu mu.csv] [--theta theta.csv]
+                   [--latent latent.csv] [options]
+  zimpute train    --data data.csv --save model.zim [options]
+  zimpute apply    --model model.zim --data data.csv --out result.csv [--truth t.csv] [--metrics m.json]
+                   [--threads N]   (the model's own settings apply)
+  zimpute evaluate --data data.csv --truth truedata.csv --imputed result.csv [--metrics m.json]
+  zimpute split    --data data.csv [--truth truedata.csv] --out-prefix P [--fraction 0.7] [--seed 42]
+                   writes P_test.csv and P_validation.csv (and P_test_truth.csv, P_validation_truth.csv)
+  zimpute experiment --data test_data.csv --truth test_truedata.csv [--fraction 0.7] [--seed 42]
+                   [--epochs 300] [--out table.md] [--csv table.csv]
+                   the course experiment: split cells 7:3, train Models I-IV (BatchNorm on/off x
+                   original/guarded loss), the DCA preset and the defaults on the 70%, compare on the 30%
+  zimpute simulate --out data.csv [--truth-out truedata.csv] [--genes 1000] [--cells 600]
+                   [--groups 3] [--zero-fraction 0.6] [--seed 1]
+
+Every option is --key value or --key=value.
+input files: genes in rows, cells in columns, a header row of cell names (the course's
+test_data.csv); an index column of gene names is optional. Comma, tab or semicolon; gzip is
+recognised. --data may also be a 10x directory or its matrix.mtx[.gz] (with features.tsv or
+genes.tsv and barcodes.tsv beside it); results are then written as CSV with a gene column.
+  --cells-in-rows     the file has cells in rows and genes in columns
+  --genes-in-rows     the file has genes in rows, whatever its labels look like (by default a
+                      header of gene names and no cell-like names is read as cells in rows, and
+                      a warning says so)
+  --preset NAME       start from default, dca or course settings, then apply the options below
+  --quiet             no per-epoch progress on stderr
+
+options (default):
+)";
+
+}  // namespace
+
+std::string usage_text() {
+    std::string text = kUsage;
+    for (const auto& d : option_docs()) {
+        std::string flag = "  --" + d.key + " " + (d.default_value.empty() ? "\"\"" : d.default_value);
+        if (flag.size() < 28) flag.resize(28, ' ');
+        text += flag + "  " + d.help + "\n";
+    }
+    return text + "\nThe last line on stdout is RESULT_JSON {...} with timing (and metrics with --truth).\n";
+}
+
+Settings settings_from_options(const Options& options) {
+    const auto p = options.find("preset");
+    Settings s = preset(p == options.end() ? "default" : p->second);
+    for (const auto& [k, v] : options)
+        if (k != "preset") set_option(s, k, v);
+    return s;
+}
+
+Options settings_options(const Command& c) {
+    Options o;
+    const CommandSpec& s = spec(c.name);
+    for (const auto& [k, v] : c.options)
+        if (!own_key(s, k)) o[k] = v;
+    return o;
+}
+
+Settings command_settings(const Command& c) { return settings_from_options(settings_options(c)); }
+
+std::string orientation(const Command& c) {
+    return c.flag("cells-in-rows") ? "cells" : c.flag("genes-in-rows") ? "genes" : "auto";
+}
+
+ReadOptions read_options(const std::string& orientation, const std::string& source) {
+    ReadOptions r;
+    r.cells_in_rows = orientation == "cells";
+    r.detect_orientation = orientation != "genes";
+    r.source = source;
+    return r;
+}
+
+std::vector<std::pair<std::string, std::string>> command_outputs(const Command& c) {
+    std::vector<std::pair<std::string, std::string>> files;
+    if (c.has("out")) files.emplace_back(c.get("out"), "result");
+    for (const char* m : {"pi", "mu", "theta", "latent"})
+        if (c.has(m)) files.emplace_back(c.get(m), m);
+    if (c.has("save")) files.emplace_back(c.get("save"), "model");
+    if (c.has("metrics")) files.emplace_back(c.get("metrics"), "metrics");
+    return files;
+}
+
+void write_command_output(Session& s, const std::string& what, const TextSink& sink) {
+    if (what == "metrics") return sink(s.report_json() + "\n");
+    s.write_output(what, sink);
+}
+
+double split_fraction(const Command& c) { return number(c.options, "fraction", 0.7, false); }
+
+std::uint64_t split_seed(const Command& c) { return static_cast<std::uint64_t>(number(c.options, "seed", 42, true)); }
+
+SimulateOptions simulate_options(const Options& options) {
+    SimulateOptions o;
+    o.genes = static_cast<int>(number(options, "genes", o.genes, true));
+    o.cells = static_cast<int>(number(options, "cells", o.cells, true));
+    o.groups = static_cast<int>(number(options, "groups", o.groups, true));
+    o.zero_fraction = number(options, "zero-fraction", o.zero_fraction, false);
+    o.seed = static_cast<std::uint64_t>(number(options, "seed", static_cast<double>(o.seed), true));
+    return o;
+}
+
+SimulateRun run_simulate(const Command& c) {
+    const SimulateOptions o = simulate_options(c.options);
+    const auto t0 = std::chrono::steady_clock::now();
+    const Simulation sim = simulate(o);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    SimulateRun run;
+    run.files.emplace_back(c.get("out"), write_counts(sim.observed, sim.observed.counts));
+    if (c.has("truth-out")) run.files.emplace_back(c.get("truth-out"), write_counts(sim.truth, sim.truth.counts));
+    const auto& counts = sim.observed.counts;
+    const double zeros = static_cast<double>((counts.array() == 0).count()) / static_cast<double>(counts.size());
+    run.summary = "{\"genes\":" + std::to_string(o.genes) + ",\"cells\":" + std::to_string(o.cells) +
+                  ",\"zero_fraction\":" + json_number(zeros) + ",\"seconds\":" + json_number(secs) + "}";
+    return run;
+}
+
+std::string warning_line(const std::string& path, const std::string& warning) {
+    return "zimpute: warning: " + path + ": " + warning;
+}
+
+std::string training_line(Session& s) {
+    const Trainer* t = s.trainer();
+    if (!t) throw std::logic_error("training_line before start_training");
+    return "zimpute: training on " + std::to_string(t->n_train()) + " cells (" + std::to_string(t->n_validation()) +
+           " for validation), " + std::to_string(s.data().n_genes()) + " genes";
+}
+
+std::string progress_line(const EpochReport& r, int epochs, bool quiet) {
+    if (quiet && r.event.empty()) return "";
+    char line[256];
+    std::snprintf(line, sizeof line, "epoch %d/%d  train %.5f  val %.5f  lr %.3g  %.3f s", r.epoch, epochs,
+                  r.train_loss, r.val_loss, r.learning_rate, r.seconds);
+    return line + (r.event.empty() ? "" : "  [" + r.event + "]");
+}
+
+std::string recovery_line(Session& s) {
+    const Trainer* t = s.trainer();
+    if (!t || t->recoveries() == 0) return "";
+    char lr[32];
+    std::snprintf(lr, sizeof lr, "%g", t->learning_rate());
+    return "zimpute: training diverged " + std::to_string(t->recoveries()) +
+           " time(s) and recovered each time (earlier weights restored, learning rate halved; it ended at " + lr + ")";
+}
+
+std::string summary_json(Session& s, double parse_seconds, const std::vector<std::pair<std::string, double>>& extra) {
+    const Trainer* t = s.trainer();
+    const int epochs = t ? t->epoch() : 0;
+    const double train_seconds = t ? t->train_seconds() : 0.0;
+    std::string j = "{\"parse_seconds\":" + json_number(parse_seconds) + ",\"train_seconds\":" +
+                    json_number(train_seconds) + ",\"epochs\":" + std::to_string(epochs) +
+                    ",\"recoveries\":" + std::to_string(t ? t->recoveries() : 0);
+    if (epochs > 0) j += ",\"sec_per_epoch\":" + json_number(train_seconds / epochs);
+    for (const auto& [k, v] : extra) j += ",\"" + k + "\":" + json_number(v);
+    if (s.has_truth()) j += ",\"metrics\":" + s.report_json();
+    return j + "}";
+}
+
+}  // namespace zimpute

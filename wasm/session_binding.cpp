@@ -1,0 +1,183 @@
+// Session: one imputation job from JS (the page's worker and the Node entry), a thin face over
+// core/Session. The lines and the summary the Node entry prints come from the command contract
+// (cli/command.hpp), the same functions the native CLI calls.
+#include <emscripten/bind.h>
+
+#include "convert.hpp"
+
+namespace zimpute::js {
+namespace {
+
+val matrix_summary(const CountMatrix& m) {
+    val o = val::object();
+    o.set("genes", static_cast<double>(m.n_genes()));
+    o.set("cells", static_cast<double>(m.n_cells()));
+    o.set("zeroFraction", static_cast<double>((m.counts.array() == 0).count()) / static_cast<double>(m.counts.size()));
+    o.set("warnings", strings_to_js(m.warnings));
+    return o;
+}
+
+class JsSession {
+public:
+    explicit JsSession(val options) : session_(guarded([&] { return settings_from_js(options); })) {}
+
+    void setOptions(val options) {
+        guarded([&] { session_.settings() = settings_from_js(options); });
+    }
+
+    val settings() {
+        return guarded([&] {
+            val o = val::object();
+            for (const auto& d : option_docs()) o.set(d.key, get_option(session_.settings(), d.key));
+            return o;
+        });
+    }
+
+    val loadData(val bytes, std::string name, val orientation) {
+        return guarded([&] {
+            const CountMatrix& m = session_.load_data(js_to_bytes(bytes), read_options_from_js(orientation, name));
+            reported_ = 0;
+            return matrix_summary(m);
+        });
+    }
+
+    val loadMtx(val mtx, val features, val barcodes, std::string mtx_name, std::string features_name,
+                std::string barcodes_name) {
+        return guarded([&] {
+            const CountMatrix& m = session_.load_mtx(js_to_bytes(mtx), js_to_bytes(features), js_to_bytes(barcodes),
+                                                     mtx_name, features_name, barcodes_name,
+                                                     read_options_from_js(val::undefined(), mtx_name));
+            reported_ = 0;
+            return matrix_summary(m);
+        });
+    }
+
+    void loadTruth(val bytes, std::string name) { loadTruthOriented(bytes, name, val::undefined()); }
+    void loadTruthOriented(val bytes, std::string name, val orientation) {
+        guarded([&] { session_.load_truth(js_to_bytes(bytes), read_options_from_js(orientation, name)); });
+    }
+
+    void loadModel(val bytes, std::string name) { guarded([&] { session_.load_model(js_to_bytes(bytes), name); }); }
+
+    val startTraining() {
+        return guarded([&] {
+            Trainer& t = session_.start_training();
+            reported_ = 0;
+            val o = val::object();
+            o.set("trainCells", static_cast<double>(t.n_train()));
+            o.set("validationCells", static_cast<double>(t.n_validation()));
+            o.set("epochs", t.epochs());
+            return o;
+        });
+    }
+
+    // Trains for about budget_ms and reports what happened since the last call.
+    val step(double budget_ms) {
+        return guarded([&] {
+            Trainer* t = session_.trainer();
+            if (!t) throw std::logic_error("call startTraining before step");
+            const bool done = t->step(budget_ms / 1000.0);
+            val reports = val::array();
+            const auto& h = t->history();
+            for (; reported_ < h.size(); ++reported_) reports.call<void>("push", report_to_js(h[reported_]));
+            val o = val::object();
+            o.set("done", done);
+            o.set("epoch", t->epoch());
+            o.set("epochs", t->epochs());
+            o.set("fraction", t->epoch_fraction());
+            o.set("stopReason", to_string(t->stop_reason()));
+            o.set("recoveries", t->recoveries());
+            o.set("trainSeconds", t->train_seconds());
+            o.set("reports", reports);
+            return o;
+        });
+    }
+
+    void cancel() {
+        guarded([&] {
+            if (Trainer* t = session_.trainer()) t->cancel();
+        });
+    }
+
+    void impute() { guarded([&] { session_.impute(); }); }
+    bool hasTruth() { return guarded([&] { return session_.has_truth(); }); }
+
+    // Metrics (with a truth), settings and training summary, as a JSON string.
+    std::string report() { return guarded([&] { return session_.report_json(); }); }
+
+    // The command contract's lines and RESULT_JSON object (see cli/command.hpp).
+    std::string trainingLine() { return guarded([&] { return training_line(session_); }); }
+    std::string recoveryLine() { return guarded([&] { return recovery_line(session_); }); }
+    // `extra`: a plain object of the driver's own numbers (the Node entry's wasm_heap_mb).
+    std::string summary(double parse_seconds, val extra) {
+        return guarded([&] {
+            std::vector<std::pair<std::string, double>> numbers;
+            if (!is_missing(extra)) {
+                const val keys = val::global("Object").call<val>("keys", extra);
+                for (unsigned i = 0; i < keys["length"].as<unsigned>(); ++i) {
+                    const std::string k = keys[i].as<std::string>();
+                    numbers.emplace_back(k, extra[k].as<double>());
+                }
+            }
+            return summary_json(session_, parse_seconds, numbers);
+        });
+    }
+
+    // "result", "pi", "mu", "theta", "latent" (CSV in the input's layout), "model" (binary) or
+    // "metrics" (the report JSON and a newline). The text is copied out to JS in ~1 MB chunks as
+    // it is formatted, so the wasm heap (which never shrinks) does not grow by the output's size.
+    // writeOutput hands each chunk (a new Uint8Array) to `onChunk` as it is made, so a file
+    // stream holds one chunk at a time; output joins them into one Uint8Array.
+    void writeOutput(std::string which, val on_chunk) {
+        guarded([&] { write_command_output(session_, which, [&](std::string_view c) { on_chunk(bytes_to_js(c)); }); });
+    }
+
+    val output(std::string which) {
+        return guarded([&] {
+            std::vector<val> chunks;
+            std::size_t total = 0;
+            write_command_output(session_, which, [&](std::string_view c) {
+                chunks.push_back(bytes_to_js(c));
+                total += c.size();
+            });
+            val out = val::global("Uint8Array").new_(total);
+            std::size_t offset = 0;
+            for (const val& c : chunks) {
+                out.call<void>("set", c, offset);
+                offset += c["length"].as<std::size_t>();
+            }
+            return out;
+        });
+    }
+
+private:
+    Session session_;
+    std::size_t reported_ = 0;
+};
+
+}  // namespace
+}  // namespace zimpute::js
+
+EMSCRIPTEN_BINDINGS(zimpute_session) {
+    using zimpute::js::JsSession;
+    emscripten::class_<JsSession>("Session")
+        .constructor<emscripten::val>()
+        .function("setOptions", &JsSession::setOptions)
+        .function("settings", &JsSession::settings)
+        .function("loadData", &JsSession::loadData)
+        .function("loadMtx", &JsSession::loadMtx)
+        .function("loadTruth", &JsSession::loadTruth)
+        .function("loadTruth", &JsSession::loadTruthOriented)
+        .function("loadModel", &JsSession::loadModel)
+        .function("startTraining", &JsSession::startTraining)
+        .function("step", &JsSession::step)
+        .function("cancel", &JsSession::cancel)
+        .function("impute", &JsSession::impute)
+        .function("hasTruth", &JsSession::hasTruth)
+        .function("report", &JsSession::report)
+        .function("trainingLine", &JsSession::trainingLine)
+        .function("recoveryLine", &JsSession::recoveryLine)
+        .function("summary", &JsSession::summary)
+        .function("output", &JsSession::output)
+        .function("writeOutput", &JsSession::writeOutput);
+}
