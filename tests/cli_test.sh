@@ -79,6 +79,11 @@ check "no output after that either" test ! -e bad.csv
 check "unknown option is rejected" grep -q "unknown option 'epoch'" err.txt
 "$Z" impute --out bad.csv > /dev/null 2> err.txt
 check "missing --data is a usage error" test $? -eq 2
+"$Z" impute --data d.csv --out bad.csv --model m.zim > /dev/null 2> err.txt
+check "impute takes no --model (apply does): a usage error" \
+    bash -c "test $? -eq 2 && test \"\$(cat err.txt)\" = \"zimpute: 'impute' does not take --model\" && test ! -e bad.csv"
+"$Z" impute --data=d.csv --out=kv.csv --epochs=1 --quiet > /dev/null 2>&1
+check "--key=value works like --key value" test -s kv.csv
 "$Z" --help > help.txt
 check "--help documents every option with its default" bash -c 'grep -q -- "--learning-rate 0.01" help.txt && grep -q -- "--rule posterior" help.txt && grep -q -- "--dispersion cell-gene" help.txt'
 
