@@ -53,7 +53,7 @@ rm tenx/features.tsv
 "$Z" impute --data tenx --out bad.csv > /dev/null 2> err.txt
 check "a trio without features names what is missing" grep -q "no features.tsv beside tenx" err.txt
 
-# The seed's Model I (course preset, no BatchNorm, original loss) with unbounded heads at a
+# The course report's Model I (course preset, no BatchNorm, original loss) with unbounded heads at a
 # high learning rate: mu overflows, the guard recovers, and the run says so and ends normally.
 "$Z" simulate --out big.csv --genes 400 --cells 300 --seed 5 > /dev/null
 "$Z" impute --data big.csv --out r3.csv --preset course --batchnorm false --loss original --clip-heads false \

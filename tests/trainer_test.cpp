@@ -188,7 +188,7 @@ TEST_CASE("divergence guard gives up with a clear message after max_recoveries")
     CHECK_THROWS_WITH_AS(r.trainer->run(), doctest::Contains("training diverged 1 times"), std::runtime_error);
 }
 
-TEST_CASE("the seed's Model I settings with unbounded heads at a high learning rate diverge, recover and say so") {
+TEST_CASE("the course report's Model I settings with unbounded heads at a high learning rate diverge, recover and say so") {
     // Model I: the course preset without BatchNorm, the original loss. With plain exp/softplus
     // heads (no DCA bounds) and lr 0.1, mu or theta overflows within the first batches.
     const Simulation sim = small_sim();

@@ -184,8 +184,7 @@ test('presets fill the settings form with their values', async () => {
   const { page } = await openPage();
   assert.equal(await page.inputValue('#opt-rule'), 'posterior');
   await page.selectOption('#preset', 'course');
-  // The course's rule: named 'seed' until core renamed it 'course'.
-  await page.waitForFunction(() => /^(seed|course)$/.test(document.getElementById('opt-rule').value));
+  await page.waitForFunction(() => document.getElementById('opt-rule').value === 'course');
   assert.equal(await page.inputValue('#opt-size-factors'), 'median');
   assert.equal(await page.inputValue('#opt-scale'), 'global');
   await page.selectOption('#preset', 'dca');
@@ -195,10 +194,10 @@ test('presets fill the settings form with their values', async () => {
   await page.close();
 });
 
-test("the seed's Model I with unbounded heads at lr 0.1 diverges, recovers, and the page says so", async () => {
+test("the course report's Model I with unbounded heads at lr 0.1 diverges, recovers, and the page says so", async () => {
   const { page, errors } = await openPage();
   await page.selectOption('#preset', 'course');
-  await page.waitForFunction(() => /^(seed|course)$/.test(document.getElementById('opt-rule').value));
+  await page.waitForFunction(() => document.getElementById('opt-rule').value === 'course');
   await page.uncheck('#opt-batchnorm');
   await page.selectOption('#opt-loss', 'original');
   await page.uncheck('#opt-clip-heads');
