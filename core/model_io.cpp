@@ -129,9 +129,9 @@ Model load_model(std::string_view bytes, const std::string& source, bool* genes_
     if (next_line() != "data") throw fail("expected 'data' after the gene names");
 
     m.settings.network.zero_inflated = m.settings.loss.kind != LossKind::nb;
-    const NetworkSizes sizes = network_sizes(kept, m.settings.network);
+    const ParamLayout layout(kept, m.settings.network);
     const long p = std::stol(field("params")), s = std::stol(field("stats"));
-    if (p != sizes.params || s != sizes.stats)
+    if (p != layout.params || s != layout.stats)
         throw InputError(source + ": parameter counts do not match the options in the header (damaged file?)");
     const std::size_t need = static_cast<std::size_t>(p + 2 * s) * sizeof(float);
     if (bytes.size() - pos != need)

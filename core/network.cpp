@@ -8,18 +8,6 @@
 
 namespace zimpute {
 
-ThetaActivation parse_theta_activation(const std::string& s) {
-    if (s == "softplus") return ThetaActivation::softplus;
-    if (s == "exp") return ThetaActivation::exp;
-    throw std::invalid_argument("theta activation must be softplus or exp, not '" + s + "'");
-}
-
-Dispersion parse_dispersion(const std::string& s) {
-    if (s == "cell-gene") return Dispersion::cell_gene;
-    if (s == "gene") return Dispersion::gene;
-    throw std::invalid_argument("dispersion must be cell-gene or gene, not '" + s + "'");
-}
-
 NetworkSizes network_sizes(Eigen::Index n_genes, const NetworkOptions& o) {
     NetworkSizes s;
     Eigen::Index in = n_genes;

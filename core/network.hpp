@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "layers.hpp"
+#include "network_options.hpp"
+#include "param_layout.hpp"
 #include "sparse_input.hpp"
 #include "thread_pool.hpp"
 #include "zinb_kernel.hpp"
@@ -19,38 +21,12 @@
 
 namespace zimpute {
 
-enum class ThetaActivation { softplus, exp };
-enum class Dispersion {
-    cell_gene,  ///< DCA "conddisp": a theta head, one value per cell and gene
-    gene        ///< one trainable theta per gene
-};
-
-struct NetworkOptions {
-    std::vector<int> hidden = {64, 32, 64};  ///< hidden layer widths; the middle one is the latent
-    bool batchnorm = true;
-    // Per cell and gene (DCA's conddisp): with exact BatchNorm statistics it beats one theta per
-    // gene on every 1000-gene set measured (README "Defaults"); per gene is steadier below ~300 genes.
-    Dispersion dispersion = Dispersion::cell_gene;
-    ThetaActivation theta_activation = ThetaActivation::softplus;  ///< DCA's DispAct
-    bool zero_inflated = true;     ///< pi head; false for the NB loss
-    bool size_factor_mean = true;  ///< mu multiplied by the cell's size factor (DCA)
-    /// DCA's bounds on the heads (MeanAct, DispAct: mu in [1e-5, 1e6], theta in [1e-4, 1e4]);
-    /// false gives plain exp/softplus heads, which can overflow at a high learning
-    /// rate (the trainer's divergence guard then recovers).
-    bool clip_heads = true;
-    double bn_momentum = 0.99;     ///< running statistics: r = m r + (1 - m) batch (Keras)
-    double bn_eps = 1e-3;
-};
-
 /// Sizes of the flat parameter vector and of the BN statistics, without building the network
 /// (a model file's header is checked against them before anything is allocated).
 struct NetworkSizes {
     Eigen::Index params = 0, stats = 0;
 };
 NetworkSizes network_sizes(Eigen::Index n_genes, const NetworkOptions& options);
-
-ThetaActivation parse_theta_activation(const std::string& s);
-Dispersion parse_dispersion(const std::string& s);
 
 template <typename T>
 class Network {
