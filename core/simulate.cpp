@@ -99,8 +99,15 @@ Simulation simulate(const SimulateOptions& o) {
     }
     s.midpoint = mid;
     Eigen::MatrixXf observed = truth;
-    for (Eigen::Index k = 0; k < truth.size(); ++k)
-        if (rng.uniform() < logistic(logm.data()[k], o.dropout_shape, mid)) observed.data()[k] = 0;
+    if (o.keep_parameters) {
+        s.mean = true_mean.cast<float>();
+        s.dropout.resize(G, C);
+    }
+    for (Eigen::Index k = 0; k < truth.size(); ++k) {
+        const double p = logistic(logm.data()[k], o.dropout_shape, mid);
+        if (o.keep_parameters) s.dropout.data()[k] = static_cast<float>(p);
+        if (rng.uniform() < p) observed.data()[k] = 0;
+    }
     s.truth = course_layout(std::move(truth));
     s.observed = course_layout(std::move(observed));
     return s;

@@ -23,6 +23,7 @@ struct SimulateOptions {
     double dropout_shape = -1;      ///< logistic slope on log mean
     double zero_fraction = 0.6;     ///< target share of zeros in the observed matrix; < 0: use midpoint
     double dropout_midpoint = 0;    ///< used when zero_fraction < 0
+    bool keep_parameters = false;   ///< also return each entry's true mean and dropout probability
 };
 
 struct Simulation {
@@ -30,6 +31,11 @@ struct Simulation {
     CountMatrix truth;     ///< the same before dropout
     std::vector<int> group;  ///< group of each cell, 0-based
     double midpoint = 0;     ///< logistic midpoint used
+    /// With keep_parameters (else empty), genes x cells: the Poisson rate each true count was
+    /// drawn from (the true mean after BCV) and the probability that the entry dropped out.
+    /// P(observed 0) = exp(-mean) + (1 - exp(-mean)) * dropout; a perfect model's imputation of
+    /// an observed zero is dropout * mean / P(observed 0).
+    Eigen::MatrixXf mean, dropout;
 };
 
 Simulation simulate(const SimulateOptions& options);

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include "simulate.hpp"
 
 using namespace zimpute;
@@ -62,4 +64,47 @@ TEST_CASE("seeded: the same seed gives the same matrix, another seed another") {
     p.seed = 3;
     CHECK(simulate(o).observed.counts != simulate(p).observed.counts);
     CHECK(simulate(o).truth.counts != simulate(p).truth.counts);
+}
+
+TEST_CASE("keep_parameters: the true means and dropout probabilities the counts were drawn from") {
+    SimulateOptions o;
+    o.genes = 400;
+    o.cells = 300;
+    o.zero_fraction = 0.7;
+    const Simulation plain = simulate(o);
+    CHECK(plain.mean.size() == 0);
+    CHECK(plain.dropout.size() == 0);
+    o.keep_parameters = true;
+    const Simulation s = simulate(o);
+    CHECK(s.observed.counts == plain.observed.counts);  // the same draws
+    CHECK(s.truth.counts == plain.truth.counts);
+    REQUIRE(s.mean.rows() == o.genes);
+    REQUIRE(s.mean.cols() == o.cells);
+    REQUIRE(s.dropout.rows() == o.genes);
+    REQUIRE(s.dropout.cols() == o.cells);
+    CHECK((s.dropout.array() >= 0).all());
+    CHECK((s.dropout.array() <= 1).all());
+    CHECK((s.mean.array() >= 0).all());
+    const double n = static_cast<double>(s.mean.size());
+    // Truth is Poisson(mean): its total is the means' total within a few standard deviations
+    // (sd = sqrt(total)).
+    const double total_mean = s.mean.cast<double>().sum(), total_truth = s.truth.counts.cast<double>().sum();
+    CHECK(std::fabs(total_truth - total_mean) < 5 * std::sqrt(total_mean));
+    // Expected zeros from the parameters match the observed zeros, and expected dropouts (true
+    // non-zero, observed zero) the counted ones.
+    double zeros = 0, drops = 0;
+    for (Eigen::Index k = 0; k < s.mean.size(); ++k) {
+        const double p0 = std::exp(-static_cast<double>(s.mean.data()[k])), d = s.dropout.data()[k];
+        zeros += p0 + (1 - p0) * d;
+        drops += (1 - p0) * d;
+    }
+    const auto& obs = s.observed.counts;
+    const auto& tru = s.truth.counts;
+    CHECK(static_cast<double>((obs.array() == 0).count()) / n == doctest::Approx(zeros / n).epsilon(0.01));
+    CHECK(static_cast<double>((tru.array() > 0 && obs.array() == 0).count()) / n == doctest::Approx(drops / n).epsilon(0.02));
+    // Dropout falls with the mean (negative logistic slope).
+    Eigen::Index lo_gene = 0, lo_cell = 0, hi_gene = 0, hi_cell = 0;
+    s.mean.minCoeff(&lo_gene, &lo_cell);
+    s.mean.maxCoeff(&hi_gene, &hi_cell);
+    CHECK(s.dropout(lo_gene, lo_cell) > s.dropout(hi_gene, hi_cell));
 }
