@@ -2,7 +2,9 @@
 // mu (exp, clipped, times size factor), pi (sigmoid), theta (softplus or exp, clipped).
 //
 // All trainable parameters live in one flat vector; each layer reads them through Eigen::Map
-// views at fixed offsets, and the gradients use the same layout, so the optimizer is one loop.
+// views at the offsets of its ParamLayout (param_layout.hpp), and the gradients use the same
+// layout, so the optimizer is one loop. The heads' activations and the loss are the ZinbHead's
+// (zinb_head.hpp).
 // Workspaces are sized for the largest batch once; a batch never allocates.
 #pragma once
 
@@ -16,17 +18,10 @@
 #include "param_layout.hpp"
 #include "sparse_input.hpp"
 #include "thread_pool.hpp"
-#include "zinb_kernel.hpp"
+#include "zinb_head.hpp"
 #include "zinb_loss.hpp"
 
 namespace zimpute {
-
-/// Sizes of the flat parameter vector and of the BN statistics, without building the network
-/// (a model file's header is checked against them before anything is allocated).
-struct NetworkSizes {
-    Eigen::Index params = 0, stats = 0;
-};
-NetworkSizes network_sizes(Eigen::Index n_genes, const NetworkOptions& options);
 
 template <typename T>
 class Network {
@@ -73,15 +68,17 @@ public:
                                       const std::function<const SparseInput<T>&(Eigen::Index, Eigen::Index)>& chunk);
 
     /// Outputs of the last forward, G x b each (pi is all zero without zero inflation).
-    auto mu(Eigen::Index b) const { return out_.block(0, 0, genes_, b); }
-    auto pi(Eigen::Index b) const { return out_.block(pi_row_, 0, genes_, b); }
-    auto theta(Eigen::Index b) const { return out_.block(theta_row_, 0, genes_, b); }
+    auto mu(Eigen::Index b) const { return head_.mu(b); }
+    auto pi(Eigen::Index b) const { return head_.pi(b); }
+    auto theta(Eigen::Index b) const { return head_.theta(b); }
     /// Activations of the middle hidden layer (latent x b).
     auto latent(Eigen::Index b) const { return hidden_[latent_].a.leftCols(b); }
 
     Eigen::Index n_genes() const { return genes_; }
     Eigen::Index max_batch() const { return max_batch_; }
     const NetworkOptions& options() const { return options_; }
+    /// Where each parameter and statistic sits in params, grads, running_mean and running_var.
+    const ParamLayout& layout() const { return layout_; }
 
     Vec<T> params;        ///< every trainable parameter, flat
     Vec<T> grads;         ///< same layout as params
@@ -89,9 +86,6 @@ public:
     Vec<T> running_var;
 
 private:
-    struct DenseOffsets {
-        Eigen::Index in, out, w, b, gamma, beta, stats;  // gamma/beta/stats are -1 without BN
-    };
     struct Hidden {
         Mat<T> zhat;  // o x max_batch: pre-activation, normalized in place with BN
         Mat<T> a;     // o x max_batch: ReLU output
@@ -99,43 +93,29 @@ private:
     };
     MatMap<T> weight(Vec<T>& v, const DenseOffsets& l) { return MatMap<T>(v.data() + l.w, l.out, l.in); }
     VecMap<T> slice(Vec<T>& v, Eigen::Index off, Eigen::Index n) { return VecMap<T>(v.data() + off, n); }
+    // Runs f(thread, begin, count) over the parts of [0, n) (boundaries multiples of align).
+    template <typename F>
+    void parallel(Eigen::Index n, Eigen::Index align, F&& f) {
+        parallel_parts(pool_, threads_, n, [&](int t, Eigen::Index begin, Eigen::Index end) { f(t, begin, end - begin); }, align);
+    }
 
     NetworkOptions options_;
-    HeadBounds<T> bounds_;  // from options_.clip_heads
     Eigen::Index genes_, max_batch_, latent_;
-    Eigen::Index head_rows_;  // rows produced by the head Dense layer
-    Eigen::Index pi_row_, theta_row_, theta_param_ = -1;
-    std::vector<DenseOffsets> layout_;
-    DenseOffsets head_layout_{};
+    ParamLayout layout_;
+    ZinbHead<T> head_;
     std::vector<Hidden> hidden_;
-    Mat<T> pre_;   // (G * heads) x max_batch: head pre-activations
-    Mat<T> out_;   // same shape: mu, pi, theta after activation
-    Mat<T> dpre_;  // same shape: dL/d pre-activation
     Mat<T> da_, db_;  // ping-pong buffers for dL/d(hidden activation)
-    // Per-gene dispersion: theta, then its capped value and theta-only loss terms (ThetaTerms as
-    // arrays, so the loss kernel loads them as vectors) and d theta / d parameter.
-    Vec<T> gene_theta_, gene_cap_, gene_scale_, gene_lg_, gene_dg_, gene_log_te_, gene_slope_;
-    // Per thread: one cell's per-gene losses and the loss kernel's scratch. Per cell of a batch:
-    // loss sum, elements used.
-    Mat<T> element_loss_;
-    std::vector<kernel::Packed<T>> packed_;
-    std::vector<double> cell_loss_;
-    std::vector<Eigen::Index> cell_used_;
     ThreadPool* pool_ = nullptr;
     int threads_ = 1;  // parts a batch is split into (<= pool_->size())
     Mat<T> recal_a_, recal_b_;  // recalibrate_batchnorm: one layer's outputs for every cell
-    // Runs f(thread, begin, count) over the parts of [0, n) (boundaries multiples of align).
-    template <typename F>
-    void parallel(Eigen::Index n, Eigen::Index align, F&& f);
-    void activate_heads(Eigen::Index b, Eigen::Index g0, Eigen::Index g1);
-    std::vector<T> sf_;                      // size factors of the last forward's cells
-    kernel::CountBatch<T> dense_counts_;     // the dense loss_and_head_gradient's counts, sized on first use
     // Input of the last forward, read by backward: dense (G x b) or sparse, the other null.
     const T* last_x_ = nullptr;
     const SparseInput<T>* last_sparse_ = nullptr;
     Vec<T> input_const_;  // sparse input: the input layer's output for a cell with no counts (W zero + b)
     ByGene<T> by_gene_;   // sparse input: the batch's entries gene by gene, for the weight gradient
     void forward_layers(Eigen::Index b, bool training, bool activate);
+    void forward_heads(Eigen::Index b, bool activate);
+    void backward_heads(Eigen::Index b);
     void sparse_input_product(const SparseInput<T>& x, Eigen::Index b, T* z);
     template <typename F>
     void recalibrate_layers(Eigen::Index n, F&& input_layer);

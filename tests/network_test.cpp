@@ -119,8 +119,8 @@ TEST_CASE("parameter layout: one flat buffer, offsets contiguous and complete") 
                 o.dispersion = d;
                 o.zero_inflated = zi;
                 const Network<float> n(37, o, 1, 4);
-                CHECK(network_sizes(37, o).params == n.params.size());
-                CHECK(network_sizes(37, o).stats == n.running_mean.size());
+                CHECK(ParamLayout(37, o).params == n.params.size());
+                CHECK(ParamLayout(37, o).stats == n.running_mean.size());
             }
 }
 
@@ -166,8 +166,8 @@ TEST_CASE("a NaN in the heads reaches the loss under bounded heads (the cell tak
     const int genes = 30, cells = 5;
     Network<float> f(genes, o, 3, cells);
     const FloatBatch b = to_float(make_batch(genes, cells, 4));
-    // Head bias of gene 3's mu row (head rows: mu, pi, theta, each genes long; biases last).
-    f.params(f.params.size() - 3 * genes + 3) = std::numeric_limits<float>::quiet_NaN();
+    // Head bias of gene 3's mu row (head rows: mu, pi, theta, each genes long).
+    f.params(ParamLayout(genes, o).head.b + 3) = std::numeric_limits<float>::quiet_NaN();
     f.forward(b.x.data(), b.sf.data(), cells, true);
     CHECK(std::isnan(f.loss_and_head_gradient(b.y.data(), b.lgy1.data(), cells, LossOptions{LossKind::zinb_original, 0.05})));
     Eigen::Index used = 0;
