@@ -4,7 +4,7 @@
 // All trainable parameters live in one flat vector; each layer reads them through Eigen::Map
 // views at the offsets of its ParamLayout (param_layout.hpp), and the gradients use the same
 // layout, so the optimizer is one loop. The heads' activations and the loss are the ZinbHead's
-// (zinb_head.hpp).
+// (zinb_head.hpp); BatchNorm recalibration is in network_recalibrate.cpp.
 // Workspaces are sized for the largest batch once; a batch never allocates.
 #pragma once
 
