@@ -223,6 +223,29 @@ void write_command_output(Session& s, const std::string& what, const TextSink& s
     s.write_output(what, sink);
 }
 
+std::vector<std::string> split_outputs(const Command& c) {
+    const std::string p = c.get("out-prefix");
+    std::vector<std::string> out = {p + "_test.csv", p + "_validation.csv"};
+    if (c.has("truth")) {
+        out.push_back(p + "_test_truth.csv");
+        out.push_back(p + "_validation_truth.csv");
+    }
+    return out;
+}
+
+CommandFiles command_files(const Command& c) {
+    CommandFiles f;
+    for (const char* k : {"data", "truth", "model", "imputed"})
+        if (c.has(k)) f.inputs.push_back({k, c.get(k)});
+    if (c.name == "split") {
+        for (const auto& p : split_outputs(c)) f.outputs.push_back({"out-prefix", p});
+        return f;
+    }
+    for (const char* k : {"out", "pi", "mu", "theta", "latent", "save", "metrics", "csv", "truth-out"})
+        if (c.has(k)) f.outputs.push_back({k, c.get(k)});
+    return f;
+}
+
 double split_fraction(const Command& c) { return number(c.options, "fraction", 0.7, false); }
 
 std::uint64_t split_seed(const Command& c) { return static_cast<std::uint64_t>(number(c.options, "seed", 42, true)); }

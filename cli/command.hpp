@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "../core/output_file.hpp"
 #include "../core/session.hpp"
 #include "../core/simulate.hpp"
 
@@ -62,6 +63,16 @@ ReadOptions read_options(const std::string& orientation, const std::string& sour
 std::vector<std::pair<std::string, std::string>> command_outputs(const Command& c);
 /// Streams one of command_outputs' "what"s to `sink`.
 void write_command_output(Session& s, const std::string& what, const TextSink& sink);
+
+/// The files `split` writes: P_test.csv, P_validation.csv (and P_test_truth.csv,
+/// P_validation_truth.csv with --truth), P the --out-prefix.
+std::vector<std::string> split_outputs(const Command& c);
+
+/// Every file a command reads and writes, by option, for check_output_paths before any work.
+struct CommandFiles {
+    std::vector<NamedPath> inputs, outputs;
+};
+CommandFiles command_files(const Command& c);
 
 /// split's and experiment's --fraction (default 0.7) and split's --seed (default 42).
 double split_fraction(const Command& c);

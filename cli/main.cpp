@@ -2,9 +2,12 @@
 // Node entry (wasm/zimpute-node.mjs) shares. This file reads and writes the files and prints
 // what the contract formats; errors are one line on stderr and no output file is written on
 // failure.
+#include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -67,17 +70,38 @@ void train(Session& s, bool quiet) {
 }
 
 // Every output is streamed to a temporary file beside its path and renamed only after all of
-// them were written, so a failure (a full disk) leaves no partial set and no text copy of a
-// matrix is ever held in memory.
-void write_outputs(Session& s, const Command& c) {
+// them were written, so a failure (a full disk) leaves no partial set. `write(k, sink)` streams
+// file k, so no text copy of a matrix need be held in memory.
+// Devices and pipes (written in place) go first: a pipe nobody reads blocks the writer, and
+// then no temporary file is waiting beside a result.
+void write_all(const std::vector<std::string>& paths, const std::function<void(std::size_t, const TextSink&)>& write) {
+    std::vector<std::size_t> order(paths.size());
+    for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::stable_partition(order.begin(), order.end(), [&](std::size_t k) {
+        std::error_code ec;
+        return std::filesystem::exists(paths[k], ec) && !std::filesystem::is_regular_file(paths[k], ec);
+    });
     std::vector<std::unique_ptr<AtomicFile>> files;
-    for (const auto& [path, what] : command_outputs(c)) {
-        files.push_back(std::make_unique<AtomicFile>(path));
+    for (const std::size_t k : order) {
+        files.push_back(std::make_unique<AtomicFile>(paths[k]));
         AtomicFile& f = *files.back();
-        write_command_output(s, what, [&](std::string_view chunk) { f.write(chunk); });
+        write(k, [&](std::string_view chunk) { f.write(chunk); });
     }
     for (auto& f : files) f->close();
     for (auto& f : files) f->commit();
+}
+
+void write_all(const std::vector<std::pair<std::string, std::string>>& files) {
+    std::vector<std::string> paths;
+    for (const auto& f : files) paths.push_back(f.first);
+    write_all(paths, [&](std::size_t k, const TextSink& sink) { sink(files[k].second); });
+}
+
+void write_outputs(Session& s, const Command& c) {
+    const auto outputs = command_outputs(c);
+    std::vector<std::string> paths;
+    for (const auto& o : outputs) paths.push_back(o.first);
+    write_all(paths, [&](std::size_t k, const TextSink& sink) { write_command_output(s, outputs[k].second, sink); });
 }
 
 // impute, train, apply: the steps the Node entry takes too.
@@ -107,19 +131,20 @@ void evaluate(const Command& c) {
 }
 
 void split(const Command& c) {
-    const std::string data = c.get("data"), prefix = c.get("out-prefix");
+    const std::string data = c.get("data");
     const CountMatrix d = read_counts_file(data, read_options(c, data));
     const auto [test, val] = split_cells(d.n_cells(), split_fraction(c), split_seed(c));
+    const std::vector<std::string> names = split_outputs(c);
     std::vector<std::pair<std::string, std::string>> files = {
-        {prefix + "_test.csv", write_counts(subset_cells(d, test), subset_cells(d, test).counts)},
-        {prefix + "_validation.csv", write_counts(subset_cells(d, val), subset_cells(d, val).counts)}};
+        {names[0], write_counts(subset_cells(d, test), subset_cells(d, test).counts)},
+        {names[1], write_counts(subset_cells(d, val), subset_cells(d, val).counts)}};
     if (c.has("truth")) {
         CountMatrix t = d;
         t.counts = align_truth(d, read_counts_file(c.get("truth"), read_options(c, c.get("truth"))));
-        files.emplace_back(prefix + "_test_truth.csv", write_counts(subset_cells(t, test), subset_cells(t, test).counts));
-        files.emplace_back(prefix + "_validation_truth.csv", write_counts(subset_cells(t, val), subset_cells(t, val).counts));
+        files.emplace_back(names[2], write_counts(subset_cells(t, test), subset_cells(t, test).counts));
+        files.emplace_back(names[3], write_counts(subset_cells(t, val), subset_cells(t, val).counts));
     }
-    for (const auto& [p, content] : files) write_file_atomic(p, content);
+    write_all(files);
     std::cout << "RESULT_JSON {\"test_cells\":" << test.size() << ",\"validation_cells\":" << val.size() << "}\n";
 }
 
@@ -138,7 +163,7 @@ void experiment(const Command& c) {
     std::vector<std::pair<std::string, std::string>> files;
     if (c.has("out")) files.emplace_back(c.get("out"), experiment_table(e, "md"));
     if (c.has("csv")) files.emplace_back(c.get("csv"), experiment_table(e, "csv"));
-    for (const auto& [p, content] : files) write_file_atomic(p, content);
+    write_all(files);
     std::cout << experiment_table(e, "md");
     std::cout << "RESULT_JSON {\"variants\":" << e.rows().size() << ",\"best\":\""
               << (e.best() >= 0 ? e.rows()[static_cast<std::size_t>(e.best())].name : "") << "\"}" << std::endl;
@@ -146,7 +171,7 @@ void experiment(const Command& c) {
 
 void simulate(const Command& c) {
     const SimulateRun run = run_simulate(c);
-    for (const auto& [p, content] : run.files) write_file_atomic(p, content);
+    write_all(run.files);
     std::cout << "RESULT_JSON " << run.summary << "\n";
 }
 
@@ -155,6 +180,8 @@ int run(const Command& c) {
         std::cout << usage_text();
         return c.name.empty() && !c.flag("help") ? 2 : 0;
     }
+    const CommandFiles files = command_files(c);
+    check_output_paths(files.outputs, files.inputs);
     if (c.name == "impute" || c.name == "train" || c.name == "apply") run_session(c);
     if (c.name == "evaluate") evaluate(c);
     if (c.name == "split") split(c);
@@ -163,9 +190,18 @@ int run(const Command& c) {
     return 0;
 }
 
+// Ctrl-C or a kill while outputs are being written: no temporary file is left behind.
+extern "C" void on_signal(int sig) {
+    remove_temporary_files();
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
     try {
         return run(parse_command(std::vector<std::string>(argv + 1, argv + argc)));
     } catch (const UsageError& e) {

@@ -1,7 +1,6 @@
 #include "count_writer.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -166,42 +165,6 @@ std::string write_counts(const TableLayout& layout, const Eigen::MatrixXf& value
     std::string text;
     write_counts(layout, values, [&](std::string_view chunk) { text.append(chunk); });
     return text;
-}
-
-AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), tmp_(path_ + ".zimpute-tmp") {
-    file_ = std::fopen(tmp_.c_str(), "wb");
-    if (!file_) throw std::runtime_error("cannot write '" + path_ + "': " + std::strerror(errno));
-}
-
-AtomicFile::~AtomicFile() {
-    if (file_) std::fclose(file_);
-    if (!committed_) std::remove(tmp_.c_str());
-}
-
-void AtomicFile::write(std::string_view chunk) {
-    if (!file_) throw std::logic_error("AtomicFile: write after close");
-    if (std::fwrite(chunk.data(), 1, chunk.size(), file_) != chunk.size())
-        throw std::runtime_error("cannot write '" + path_ + "': " + std::strerror(errno));
-}
-
-void AtomicFile::close() {
-    if (!file_) return;
-    std::FILE* f = file_;
-    file_ = nullptr;
-    if (std::fclose(f) != 0) throw std::runtime_error("cannot write '" + path_ + "': " + std::strerror(errno));
-}
-
-void AtomicFile::commit() {
-    close();
-    if (std::rename(tmp_.c_str(), path_.c_str()) != 0)
-        throw std::runtime_error("cannot write '" + path_ + "': " + std::strerror(errno));
-    committed_ = true;
-}
-
-void write_file_atomic(const std::string& path, std::string_view content) {
-    AtomicFile f(path);
-    f.write(content);
-    f.commit();
 }
 
 }  // namespace zimpute

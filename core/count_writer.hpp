@@ -1,5 +1,5 @@
 // Count matrix writing: a genes x cells float matrix back to delimited text with the input's own
-// labels, delimiter and orientation, in chunks, and files that appear whole or not at all.
+// labels, delimiter and orientation, in chunks (output_file.hpp writes them to files).
 #pragma once
 
 #include <Eigen/Core>
@@ -35,28 +35,5 @@ char* format_g7(double x, char* out);
 void write_counts(const TableLayout& layout, const Eigen::MatrixXf& values, const TextSink& sink);
 /// The same, as one string (small matrices, tests).
 std::string write_counts(const TableLayout& layout, const Eigen::MatrixXf& values);
-
-/// A file written through a temporary file beside it and a rename on commit(), so a failure
-/// (or never committing) leaves no partial file behind: the temporary is removed on destruction.
-class AtomicFile {
-public:
-    explicit AtomicFile(std::string path);
-    ~AtomicFile();
-    AtomicFile(const AtomicFile&) = delete;
-    AtomicFile& operator=(const AtomicFile&) = delete;
-    void write(std::string_view chunk);
-    /// Flushes and closes the temporary file (errors such as a full disk surface here).
-    void close();
-    /// close(), then renames the temporary file to the path.
-    void commit();
-
-private:
-    std::string path_, tmp_;
-    std::FILE* file_ = nullptr;
-    bool committed_ = false;
-};
-
-/// Writes text to path with an AtomicFile.
-void write_file_atomic(const std::string& path, std::string_view content);
 
 }  // namespace zimpute

@@ -16,8 +16,9 @@ val pairs_to_js(const std::vector<std::pair<std::string, std::string>>& pairs) {
 }
 
 // {name, help, options, flags, and unless help: settings (for new Session), orientation,
-// quiet, outputs ([path, what] for Session.writeOutput)}. A command-line mistake throws an
-// Error named "UsageError".
+// quiet, outputs ([path, what] for Session.writeOutput), inputs and outputFiles ([option, path]
+// of every file read and written, for the checks before any work)}. A command-line mistake
+// throws an Error named "UsageError".
 val parse_command_js(val argv) {
     return guarded([&] {
         const Command c = parse_command(emscripten::vecFromJSArray<std::string>(argv));
@@ -31,6 +32,14 @@ val parse_command_js(val argv) {
         o.set("orientation", orientation(c));
         o.set("quiet", c.flag("quiet"));
         o.set("outputs", pairs_to_js(command_outputs(c)));
+        const CommandFiles files = command_files(c);
+        const auto named = [](const std::vector<NamedPath>& v) {
+            std::vector<std::pair<std::string, std::string>> out;
+            for (const auto& p : v) out.emplace_back(p.option, p.path);
+            return pairs_to_js(out);
+        };
+        o.set("inputs", named(files.inputs));
+        o.set("outputFiles", named(files.outputs));
         return o;
     });
 }

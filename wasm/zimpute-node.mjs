@@ -30,17 +30,75 @@ function readInput(file) {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b ? zlib.gunzipSync(bytes) : bytes;
 }
 
-// Every file goes to a temporary file first (`write(put)` calls put() with each piece); all are
-// renamed only once all were written, so a failure never leaves a partial set.
+// The same checks as core/output_file.cpp's check_output_paths, before any work: two outputs
+// on one file, an output on an input, an output that is a directory or in a missing or
+// read-only directory.
+function sameFile(a, b) {
+  try {
+    const sa = fs.statSync(a), sb = fs.statSync(b);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return path.resolve(a) === path.resolve(b);
+  }
+}
+
+function checkOutputPaths(outputs, inputs) {
+  const quoted = ([option, file]) => `--${option} '${file}'`;
+  outputs.forEach((o, i) => {
+    const [option, file] = o;
+    for (const p of outputs.slice(0, i))
+      if (sameFile(p[1], file)) throw new Error(`--${p[0]} and --${option} name the same file '${file}': give each output its own file`);
+    for (const p of inputs)
+      if (sameFile(p[1], file)) throw new Error(`${quoted(o)} is the input --${p[0]}: writing it would destroy the input; choose another output file`);
+    const st = fs.statSync(file, { throwIfNoEntry: false });
+    if (st?.isDirectory()) throw new Error(`${quoted(o)} is a directory, not a file`);
+    const dir = path.dirname(file);
+    if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`${quoted(o)}: the directory '${dir}' does not exist`);
+    if (!(st && !st.isFile())) {
+      try {
+        fs.accessSync(dir, fs.constants.W_OK);
+      } catch (e) {
+        throw new Error(`${quoted(o)}: the directory '${dir}' cannot be written (${e.code})`);
+      }
+    }
+  });
+}
+
+// Temporary files being written, removed on SIGINT/SIGTERM (and by writeAll on any failure).
+const liveTemps = new Set();
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    for (const tmp of liveTemps) fs.rmSync(tmp, { force: true });
+    process.exit(128 + (sig === 'SIGINT' ? 2 : 15));
+  });
+}
+
+// Writes every byte of a piece (writeSync may write fewer bytes than asked, as on a filling disk).
+function writeFully(fd, piece) {
+  const bytes = typeof piece === 'string' ? Buffer.from(piece) : piece;
+  for (let done = 0; done < bytes.length;) done += fs.writeSync(fd, bytes, done, bytes.length - done);
+}
+
+// Every file goes to a temporary file of its own beside it first (`write(put)` calls put() with
+// each piece); all are renamed only once all were written, so a failure never leaves a partial
+// set and the old files stay as they were. A device or pipe is written in place, and first: a
+// pipe nobody reads blocks the writer, and then no temporary file is waiting beside a result.
 function writeAll(files) {
   const temps = [];
+  const direct = (file) => fs.statSync(file, { throwIfNoEntry: false })?.isFile() === false;
+  const ordered = [...files.filter(([f]) => direct(f)), ...files.filter(([f]) => !direct(f))];
   try {
-    for (const [file, write] of files) {
-      const tmp = `${file}.zimpute-tmp`;
-      temps.push([tmp, file]);
-      const fd = fs.openSync(tmp, 'w');
+    for (const [file, write] of ordered) {
+      const st = fs.statSync(file, { throwIfNoEntry: false });
+      const direct = st && !st.isFile();
+      const target = direct ? file : `${file}.zimpute-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+      if (!direct) {
+        temps.push([target, file]);
+        liveTemps.add(target);
+      }
+      const fd = fs.openSync(target, direct ? 'w' : 'wx', st ? st.mode & 0o7777 : 0o666);
       try {
-        write((piece) => fs.writeSync(fd, piece));
+        write((piece) => writeFully(fd, piece));
       } finally {
         fs.closeSync(fd);
       }
@@ -49,24 +107,29 @@ function writeAll(files) {
     temps.length = 0;
   } finally {
     for (const [tmp] of temps) fs.rmSync(tmp, { force: true });
+    liveTemps.clear();
   }
 }
 
 const say = (line) => { if (line) process.stderr.write(`${line}\n`); };
 
-function train(session, quiet, Z) {
+// Between slices of training the event loop runs, so Ctrl-C and kill are honoured at once.
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+async function train(session, quiet, Z) {
   session.startTraining();
   say(session.trainingLine());
   let status;
   do {
-    status = session.step(1000);
+    status = session.step(250);
     for (const r of status.reports) say(Z.progressLine(r, status.epochs, quiet));
+    await nextTurn();
   } while (!status.done);
   say(session.recoveryLine());
 }
 
 // impute, train, apply: the steps of cli/main.cpp's run_session.
-function runSession(Z, cmd) {
+async function runSession(Z, cmd) {
   const { data, truth, model } = cmd.options;
   if ((fs.existsSync(data) && fs.statSync(data).isDirectory()) || /\.mtx(\.gz)?$/.test(data))
     throw new Error(`${data}: 10x input is read by the native zimpute (or the page); the Node entry reads CSV/TSV`);
@@ -79,7 +142,7 @@ function runSession(Z, cmd) {
     for (const w of info.warnings) say(Z.warningLine(data, w));
     if (truth) session.loadTruth(readInput(truth), path.basename(truth), cmd.orientation);
     if (model) session.loadModel(fs.readFileSync(model), path.basename(model));
-    else train(session, cmd.quiet, Z);
+    else await train(session, cmd.quiet, Z);
     session.impute();
     writeAll(cmd.outputs.map(([file, what]) => [file, (put) => session.writeOutput(what, put)]));
     // The wasm heap only grows, so its size now is its peak (bench/bench.py reads it).
@@ -103,14 +166,14 @@ async function main() {
   if (cmd.help) {
     process.stdout.write(Z.usage());
     if (!cmd.name && !cmd.flags.includes('help')) process.exitCode = 2;
-  } else if (SESSION_COMMANDS.has(cmd.name)) {
-    runSession(Z, cmd);
-  } else if (cmd.name === 'simulate') {
-    simulate(Z, cmd);
-  } else {
+    return;
+  }
+  if (!SESSION_COMMANDS.has(cmd.name) && cmd.name !== 'simulate')
     throw Object.assign(new Error(`'${cmd.name}' runs in the native zimpute only (the Node entry runs impute, train, apply and simulate)`),
       { name: 'UsageError' });
-  }
+  checkOutputPaths(cmd.outputFiles, cmd.inputs);
+  if (cmd.name === 'simulate') simulate(Z, cmd);
+  else await runSession(Z, cmd);
 }
 
 main().catch((e) => {

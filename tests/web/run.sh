@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 if [ ! -d node_modules/playwright-core ]; then npm ci --no-audit --no-fund; fi
+# The Node entry under the same output rules as the native CLI (tests/outputs_test.sh).
+bash ../outputs_test.sh node --no-experimental-fetch ../../wasm/zimpute-node.mjs
 node --test --test-concurrency=1 wasm.test.mjs worker.test.mjs e2e.test.mjs
