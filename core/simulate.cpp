@@ -65,10 +65,18 @@ Simulation simulate(const SimulateOptions& o) {
     Eigen::MatrixXd true_mean(G, C);
     std::vector<double> chi(static_cast<std::size_t>(G));
     for (auto& c : chi) c = std::sqrt(o.bcv_df / rng.gamma(o.bcv_df / 2, 0.5));
+    if (o.keep_parameters) {
+        s.base_mean.resize(G, C);
+        s.bcv_shape.resize(G, C);
+    }
     for (int j = 0; j < C; ++j)
         for (int i = 0; i < G; ++i) {
             const double m = mean(i, j), bcv = (o.bcv_common + 1.0 / std::sqrt(m)) * chi[static_cast<std::size_t>(i)];
             const double shape = 1.0 / (bcv * bcv);
+            if (o.keep_parameters) {
+                s.base_mean(i, j) = static_cast<float>(m);
+                s.bcv_shape(i, j) = static_cast<float>(shape);
+            }
             true_mean(i, j) = rng.gamma(shape, shape / m);
             truth(i, j) = static_cast<float>(rng.poisson(true_mean(i, j)));
         }

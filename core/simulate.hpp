@@ -32,10 +32,15 @@ struct Simulation {
     std::vector<int> group;  ///< group of each cell, 0-based
     double midpoint = 0;     ///< logistic midpoint used
     /// With keep_parameters (else empty), genes x cells: the Poisson rate each true count was
-    /// drawn from (the true mean after BCV) and the probability that the entry dropped out.
-    /// P(observed 0) = exp(-mean) + (1 - exp(-mean)) * dropout; a perfect model's imputation of
-    /// an observed zero is dropout * mean / P(observed 0).
+    /// drawn from (the true mean after BCV) and the probability that the entry dropped out,
+    /// logistic(log mean; dropout_shape, midpoint). P(observed 0) = exp(-mean) + (1 - exp(-mean))
+    /// * dropout; given both, a perfect model imputes an observed zero as dropout * mean /
+    /// P(observed 0).
     Eigen::MatrixXf mean, dropout;
+    /// With keep_parameters: the cell mean before the BCV draw (gene mean x group DE, scaled to
+    /// the library size) and the shape 1 / bcv^2 of the Gamma the rate was drawn from
+    /// (mean ~ Gamma(shape, rate shape / base_mean)).
+    Eigen::MatrixXf base_mean, bcv_shape;
 };
 
 Simulation simulate(const SimulateOptions& options);

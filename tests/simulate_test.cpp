@@ -102,6 +102,20 @@ TEST_CASE("keep_parameters: the true means and dropout probabilities the counts 
     const auto& tru = s.truth.counts;
     CHECK(static_cast<double>((obs.array() == 0).count()) / n == doctest::Approx(zeros / n).epsilon(0.01));
     CHECK(static_cast<double>((tru.array() > 0 && obs.array() == 0).count()) / n == doctest::Approx(drops / n).epsilon(0.02));
+    // The rates are Gamma(shape, rate shape / base_mean) draws: mean base_mean, variance
+    // base_mean^2 / shape.
+    REQUIRE(s.base_mean.rows() == o.genes);
+    REQUIRE(s.bcv_shape.cols() == o.cells);
+    CHECK((s.bcv_shape.array() > 0).all());
+    double base_total = 0, z2 = 0;
+    for (Eigen::Index k = 0; k < s.mean.size(); ++k) {
+        const double b = s.base_mean.data()[k], a = s.bcv_shape.data()[k], d = s.mean.data()[k] - b;
+        base_total += b;
+        z2 += d * d * a / (b * b);
+    }
+    CHECK(total_mean == doctest::Approx(base_total).epsilon(0.02));
+    CHECK(z2 / n == doctest::Approx(1.0).epsilon(0.1));
+    CHECK(plain.base_mean.size() == 0);
     // Dropout falls with the mean (negative logistic slope).
     Eigen::Index lo_gene = 0, lo_cell = 0, hi_gene = 0, hi_cell = 0;
     s.mean.minCoeff(&lo_gene, &lo_cell);
