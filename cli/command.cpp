@@ -81,14 +81,8 @@ void check(const Command& c) {
 double number(const Options& o, const std::string& key, double fallback, bool whole) {
     const auto it = o.find(key);
     if (it == o.end()) return fallback;
-    std::size_t used = 0;
     double v = 0;
-    try {
-        v = std::stod(it->second, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (used == 0 || used != it->second.size() || !std::isfinite(v) || (whole && (v != std::floor(v) || v < 0)))
+    if (!parse_decimal(it->second, v) || (whole && (v != std::floor(v) || v < 0)))
         throw UsageError("--" + key + " must be " + (whole ? "a whole number" : "a number") + ", not '" + it->second + "'");
     return v;
 }

@@ -1,6 +1,7 @@
 #include "settings.hpp"
 
 #include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <sstream>
 #include <stdexcept>
@@ -18,17 +19,34 @@ std::string to_string(ImputeRule r) {
     return r == ImputeRule::course ? "course" : r == ImputeRule::mean ? "mean" : "posterior";
 }
 
+bool parse_decimal(const std::string& text, double& out) {
+    std::size_t i = text.size() > 0 && text[0] == '-' ? 1 : 0;
+    const auto digits = [&] {
+        const std::size_t from = i;
+        while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+        return i - from;
+    };
+    std::size_t mantissa = digits();
+    if (i < text.size() && text[i] == '.') {
+        ++i;
+        mantissa += digits();
+    }
+    if (mantissa == 0) return false;
+    if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+        ++i;
+        if (i < text.size() && (text[i] == '-' || text[i] == '+')) ++i;
+        if (digits() == 0) return false;
+    }
+    if (i != text.size()) return false;
+    out = std::strtod(text.c_str(), nullptr);  // the checked form is one strtod reads whole
+    return std::isfinite(out);
+}
+
 namespace {
 
 double parse_double(const std::string& key, const std::string& v, double lo, double hi) {
-    std::size_t used = 0;
     double d = 0;
-    try {
-        d = std::stod(v, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (used != v.size() || v.empty() || !std::isfinite(d) || d < lo || d > hi) {
+    if (!parse_decimal(v, d) || d < lo || d > hi) {
         std::ostringstream os;
         os << "option '" << key << "' expects a number in [" << lo << ", " << hi << "], got '" << v << "'";
         throw std::invalid_argument(os.str());
@@ -167,7 +185,11 @@ const std::vector<Entry>& entries() {
          [](const Settings& s) { return to_string(s.rule); },
          {"posterior", "course", "mean"}},
         {"seed", "random seed (split, initial weights, shuffling)",
-         [](Settings& s, const std::string& v) { s.seed = static_cast<std::uint64_t>(parse_double("seed", v, 0, 9007199254740991.0)); },
+         [](Settings& s, const std::string& v) {
+             const double d = parse_double("seed", v, 0, 9007199254740991.0);
+             if (d != std::floor(d)) throw std::invalid_argument("option 'seed' expects a whole number, got '" + v + "'");
+             s.seed = static_cast<std::uint64_t>(d);
+         },
          [](const Settings& s) { return std::to_string(s.seed); }},
     };
     return table;

@@ -57,6 +57,11 @@ struct OptionDoc {
     std::vector<std::string> choices;
 };
 
+/// Reads a number written as a plain decimal: an optional '-', digits with an optional '.', an
+/// optional exponent (1e-3, 3e3). Anything else is refused, not read in part: hex (0x10),
+/// spaces, '+', inf, nan, a trailing unit. The one number reader of every option and command key.
+bool parse_decimal(const std::string& text, double& out);
+
 /// The documented options with their defaults, in display order.
 std::vector<OptionDoc> option_docs();
 

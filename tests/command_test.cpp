@@ -95,6 +95,9 @@ TEST_CASE("usage errors name what is wrong") {
     CHECK(usage_message({"apply", "--model", "m", "--data", "d", "--out", "r", "--threads", "1"}) == "no usage error");
     CHECK(usage_message({"simulate", "--out", "d", "--genes", "many"}) == "--genes must be a whole number, not 'many'");
     CHECK(usage_message({"simulate", "--out", "d", "--cells", "1.5"}) == "--cells must be a whole number, not '1.5'");
+    CHECK(usage_message({"simulate", "--out", "d", "--genes", "0x10"}) == "--genes must be a whole number, not '0x10'");
+    CHECK(usage_message({"split", "--data", "d", "--out-prefix", "p", "--fraction", " 0.5"}) ==
+          "--fraction must be a number, not ' 0.5'");
     CHECK(usage_message({"simulate", "--out", "d", "--zero-fraction", "0.5x"}) ==
           "--zero-fraction must be a number, not '0.5x'");
     CHECK(usage_message({"split", "--data", "d", "--out-prefix", "p", "--seed", "-1"}) ==
@@ -190,5 +193,6 @@ TEST_CASE("summary: timing, epochs, recoveries, the driver's numbers, metrics wi
     applied.impute();
     CHECK_THROWS(training_line(applied));
     CHECK(recovery_line(applied).empty());
-    CHECK(summary_json(applied, 0) == "{\"parse_seconds\":0,\"train_seconds\":0,\"epochs\":0,\"recoveries\":0}");
+    CHECK(summary_json(applied, 0) == "{\"parse_seconds\":0,\"train_seconds\":0,\"epochs\":0,\"recoveries\":0,\"genes\":60,"
+                                      "\"genes_imputed\":" + std::to_string(applied.imputed_genes().size()) + "}");
 }

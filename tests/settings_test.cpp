@@ -66,3 +66,23 @@ TEST_CASE("an option's choices are exactly what set_option accepts") {
     }
     CHECK(closed == 11);  // every enum and boolean option, and no numeric one
 }
+
+TEST_CASE("numbers are plain decimals, read whole or refused") {
+    double d = 0;
+    for (const char* ok : {"5", "-2", "0.5", ".5", "5.", "1e-3", "3e3", "2.5E+2"}) {
+        CAPTURE(ok);
+        CHECK(parse_decimal(ok, d));
+    }
+    CHECK((parse_decimal("3e3", d) && d == 3000.0));
+    for (const char* bad : {"", "-", ".", "0x10", " 5", "5 ", "+5", "inf", "nan", "1e", "1e+", "5x", "1,5", "1e400"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(parse_decimal(bad, d));
+    }
+    Settings s;
+    CHECK_THROWS_WITH_AS(set_option(s, "epochs", "0x10"), "option 'epochs' expects a number in [1, 100000], got '0x10'",
+                         std::invalid_argument);
+    CHECK_THROWS_AS(set_option(s, "epochs", " 5"), std::invalid_argument);
+    CHECK_THROWS_WITH_AS(set_option(s, "seed", "1.5"), "option 'seed' expects a whole number, got '1.5'", std::invalid_argument);
+    set_option(s, "learning-rate", "1e-3");
+    CHECK(s.train.optimizer.learning_rate == 1e-3);
+}
