@@ -1,5 +1,5 @@
 // The output heads' activations (DCA's MeanAct, DispAct and the pi sigmoid), shared by the loss
-// kernel (training: zinb_kernel.hpp) and Network::forward (inference):
+// kernel (training: zinb_kernel.hpp) and ZinbHead::activate (inference):
 //   mu = size factor * clamp(exp(p), mu bounds), theta = clamp(softplus(p) or exp(p), theta
 //   bounds), pi = sigmoid(p),
 // with theta's derivative d theta / d p (0 at a bound), which the loss needs. Branch-free, always
@@ -7,7 +7,7 @@
 //
 // Checked: special values as std:: gives them, and the clamps keep a NaN (so divergence is seen).
 // Checked = false (bounded heads and finite pre-activations only, see
-// Network::loss_and_head_gradient): the unchecked exp gives ~2.4e38 and ~1.2e-38 where exp gives
+// ZinbHead::loss_and_gradient): the unchecked exp gives ~2.4e38 and ~1.2e-38 where exp gives
 // inf and 0, which the clamps map to the same bounds, and the clamps need not keep NaN
 // (clamp<false> in fast_math.hpp).
 #pragma once

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "network.hpp"
+#include "network_options.hpp"
 #include "optimizer.hpp"
 #include "preprocess.hpp"
 #include "zinb_loss.hpp"

@@ -4,7 +4,7 @@
 // genes, the non-zero cases over the cell's non-zero counts only (count_batch.hpp).
 // zinb_loss.hpp holds the scalar reference (zinb_element) these loops must agree with;
 // tests/zinb_kernel_test.cpp and tests/network_test.cpp check that they do, and check the
-// gradients against finite differences. Used by Network::loss_and_head_gradient.
+// gradients against finite differences. Used by ZinbHead::loss_and_gradient.
 #pragma once
 
 #include <cmath>
@@ -331,7 +331,7 @@ CellLoss loss_kernel(const Column<T>& c, const NonZeros<T>& nz, const GeneTerms<
 
 // The kernel for these settings. checked = false (the unchecked log and exp) is honoured in
 // float only; callers pass it only under bounded heads and finite pre-activations (the dispatch
-// is in Network::loss_and_head_gradient), where every log argument is a positive normal float.
+// is in ZinbHead::loss_and_gradient), where every log argument is a positive normal float.
 template <typename T, bool PerGene>
 auto pick(bool zero_inflated, bool softplus, bool checked = true) {
     // The Checked argument for checked == false: double has only the checked (std::) forms.
