@@ -88,6 +88,144 @@ private:
     Eigen::Index stored_ = 0;  // of them, rows flushed into matrix_
 };
 
+std::string fields_error(const std::string& src, long line_no, std::size_t expected, std::size_t found, char delim) {
+    return src + ": line " + std::to_string(line_no) + ": expected " + std::to_string(expected) +
+           (expected == 1 ? " field" : " fields") + " (as in the header, " + describe_delimiter(delim) +
+           "-separated), found " + std::to_string(found);
+}
+
+// Where a row's values are: after an index column of row names or not, and whether the header
+// names the corner above that column.
+struct Columns {
+    bool index_col = false, header_has_corner = true;
+    std::size_t first_value = 0;  // fields before the first value
+    std::size_t n_fields = 0;     // fields in every data row
+    std::size_t n_cols = 0;       // value columns
+};
+
+// An empty corner (R), one field more than the header (a header without corner), or a
+// non-numeric first field under a named corner mean an index column.
+Columns decide_columns(const std::vector<std::string>& header, const std::vector<std::string_view>& first_row,
+                       const std::string& src, long line_no, char delim) {
+    const std::size_t h = header.size(), k = first_row.size();
+    Columns c;
+    double probe = 0;
+    if (k == h + 1) {
+        c.index_col = true;
+        c.header_has_corner = false;
+    } else if (k == h && h > 1 &&
+               (header[0].empty() || (parse_number(first_row[0], probe) == Parsed::not_a_number &&
+                                      !looks_like_decimal_comma(first_row[0])))) {
+        c.index_col = true;
+    } else if (k != h) {
+        throw InputError(fields_error(src, line_no, h, k, delim));
+    }
+    c.first_value = c.index_col ? 1 : 0;
+    c.n_fields = c.index_col && !c.header_has_corner ? h + 1 : h;
+    c.n_cols = c.n_fields - c.first_value;
+    return c;
+}
+
+// What the values of each column were: a column of text only (no number, no empty field) is
+// metadata, e.g. 'group'; any other non-numeric entry is an error at that entry.
+struct ColumnScan {
+    explicit ColumnScan(std::size_t n) : numeric(n, 0), text(n, 0), bad_line(n, 0), bad_text(n) {}
+
+    // One row's value fields (after the index column) into `values`; bad values throw at once.
+    void read(const std::vector<std::string_view>& fields, std::size_t first_value, std::vector<float>& values,
+              const std::string& src, long line_no) {
+        for (std::size_t c = 0; c < numeric.size(); ++c) {
+            const std::string_view f = fields[first_value + c];
+            double v = 0;
+            if (parse_number(f, v) == Parsed::not_a_number) {
+                if (!f.empty()) ++text[c];
+                if (bad_line[c] == 0) {
+                    bad_line[c] = line_no;
+                    bad_text[c] = shorten(f);
+                }
+                values.push_back(0.0f);
+                continue;
+            }
+            if (!std::isfinite(v) || v < 0 || v > 3.0e38) {
+                const std::string where = src + ": line " + std::to_string(line_no) + ", column " + std::to_string(first_value + c + 1);
+                if (!std::isfinite(v)) throw InputError(where + ": expected a finite count, found '" + shorten(f) + "'");
+                if (v < 0) throw InputError(where + ": expected a non-negative count, found '" + shorten(f) + "'");
+                throw InputError(where + ": value too large for single precision: '" + shorten(f) + "'");
+            }
+            if (v != std::floor(v) && non_integer++ == 0) {
+                non_integer_line = line_no;
+                non_integer_col = first_value + c + 1;
+                non_integer_text = shorten(f);
+            }
+            ++numeric[c];
+            values.push_back(static_cast<float>(v));
+        }
+    }
+
+    // The columns to keep (text-only columns skipped with a warning); throws at the first bad
+    // entry of any other column. `all_numeric_rows` rows were read as numbers only.
+    std::vector<std::size_t> kept(const std::vector<std::string>& names, Eigen::Index rows, long all_numeric_rows,
+                                  std::size_t first_value, const std::string& src, std::vector<std::string>& warnings) const {
+        std::vector<std::size_t> keep;
+        std::string skipped;
+        std::size_t n_skipped = 0;
+        for (std::size_t c = 0; c < numeric.size(); ++c) {
+            if (numeric[c] + all_numeric_rows == 0 && text[c] == rows) {
+                skipped += (n_skipped++ ? ", '" : "'") + shorten(names[c]) + "'";
+                continue;
+            }
+            if (bad_line[c] != 0)
+                throw InputError(src + ": line " + std::to_string(bad_line[c]) + ", column " + std::to_string(first_value + c + 1) +
+                                 ": expected a non-negative number, found '" + bad_text[c] + "'" +
+                                 (looks_like_decimal_comma(bad_text[c]) ? " (a decimal comma? use a decimal point)" : ""));
+            keep.push_back(c);
+        }
+        if (n_skipped) warnings.push_back("skipped non-numeric column" + std::string(n_skipped > 1 ? "s " : " ") + skipped);
+        if (keep.empty()) throw InputError(src + ": no numeric columns");
+        if (non_integer > 0)
+            warnings.push_back(std::to_string(non_integer) + " value" + (non_integer > 1 ? "s are" : " is") +
+                               " not an integer (first at line " + std::to_string(non_integer_line) + ", column " +
+                               std::to_string(non_integer_col) + ": '" + non_integer_text +
+                               "'); counts are expected, values are used as given");
+        return keep;
+    }
+
+    std::vector<long> numeric, text, bad_line;
+    std::vector<std::string> bad_text;
+    long non_integer = 0, non_integer_line = 0;
+    std::size_t non_integer_col = 0;
+    std::string non_integer_text;
+};
+
+// The file's columns as stored (matrix columns, or rows when declared cells in rows) without
+// the skipped ones.
+void drop_columns(Eigen::MatrixXf& counts, const std::vector<std::size_t>& keep, std::size_t n_cols, bool rows_as_columns) {
+    if (keep.size() == n_cols) return;
+    if (rows_as_columns) {
+        counts = counts(keep, Eigen::all).eval();
+        return;
+    }
+    // Kept columns move left (never onto one still to be read), then the storage shrinks in
+    // place: a column-major matrix keeps its columns when only their number changes.
+    for (std::size_t j = 0; j < keep.size(); ++j)
+        if (keep[j] != j) counts.col(static_cast<Eigen::Index>(j)) = counts.col(static_cast<Eigen::Index>(keep[j]));
+    counts.conservativeResize(Eigen::NoChange, static_cast<Eigen::Index>(keep.size()));
+}
+
+// Genes in rows unless declared otherwise, or unless the labels clearly say the file is
+// transposed (orientation.hpp), which the warning explains.
+void detect_transposed(CountMatrix& m, const ReadOptions& options, const std::vector<std::string>& col_names,
+                       const std::vector<std::string>& row_names, bool index_col) {
+    if (m.cells_in_rows || !options.detect_orientation || !looks_transposed(col_names, row_names, index_col)) return;
+    m.cells_in_rows = true;
+    std::string examples;
+    for (std::size_t k = 0; k < std::min<std::size_t>(3, col_names.size()); ++k)
+        examples += (k ? ", '" : "'") + shorten(col_names[k]) + "'";
+    m.warnings.push_back("read as cells in rows, genes in columns: the header looks like gene names (" + examples +
+                         (col_names.size() > 3 ? ", ..." : "") +
+                         "); if the rows are genes, choose genes in rows (--genes-in-rows)");
+}
+
 }  // namespace
 
 CountMatrix read_counts(std::string_view text, const ReadOptions& options) {
@@ -114,35 +252,13 @@ CountMatrix read_counts(std::string_view text, const ReadOptions& options) {
     if (!lines.next(line, line_no))
         throw InputError(src + ": no data rows after the header (line " + std::to_string(header_line) + ")");
     split_fields(line, delim, fields, storage, src, line_no);
+    const Columns cols = decide_columns(header, fields, src, line_no, delim);
+    m.has_row_names = cols.index_col;
+    if (cols.index_col && cols.header_has_corner) m.corner = header[0];
+    std::vector<std::string> col_names(header.begin() + (cols.header_has_corner ? cols.first_value : 0), header.end());
 
-    // Decide whether the first column holds row names: an empty corner (R), one field more than
-    // the header (header without corner), or a non-numeric first field under a named corner.
-    const std::size_t h = header.size(), k = fields.size();
-    double probe = 0;
-    bool index_col = false, header_has_corner = true;
-    if (k == h + 1) {
-        index_col = true;
-        header_has_corner = false;
-    } else if (k == h && h > 1 &&
-               (header[0].empty() ||
-                (parse_number(fields[0], probe) == Parsed::not_a_number && !looks_like_decimal_comma(fields[0])))) {
-        index_col = true;
-    } else if (k != h) {
-        throw InputError(src + ": line " + std::to_string(line_no) + ": expected " + std::to_string(h) +
-                         (h == 1 ? " field" : " fields") + " (as in the header, " + describe_delimiter(delim) + "-separated), found " +
-                         std::to_string(k));
-    }
-    m.has_row_names = index_col;
-    if (index_col && header_has_corner) m.corner = header[0];
-    const std::size_t first_value = index_col ? 1 : 0;
-    const std::size_t n_fields = index_col && !header_has_corner ? h + 1 : h;
-    const std::size_t n_cols = n_fields - first_value;
-    std::vector<std::string> col_names(header.begin() + (header_has_corner ? first_value : 0), header.end());
-
-    // One pass over all rows. A column of text only (no number, no empty field) is metadata,
-    // e.g. 'group'; any other non-numeric entry is an error at that entry.
-    // Every non-blank line from here on is a row (or an error): counted first, so the matrix is
-    // allocated once at its size.
+    // One pass over all rows. Every non-blank line from here on is a row (or an error): counted
+    // first, so the matrix is allocated once at its size.
     Eigen::Index n_lines = 1;
     {
         LineReader rest = lines;
@@ -150,21 +266,17 @@ CountMatrix read_counts(std::string_view text, const ReadOptions& options) {
         long n;
         while (rest.next(l, n)) ++n_lines;
     }
-    RowStore store(n_lines, n_cols, options.cells_in_rows);
+    RowStore store(n_lines, cols.n_cols, options.cells_in_rows);
     std::vector<float>& values = store.block();  // the current block of rows, row-major
     std::vector<std::string> row_names;
-    std::vector<long> numeric_in_col(n_cols, 0), text_in_col(n_cols, 0), bad_line(n_cols, 0);
-    std::vector<std::string> bad_text(n_cols);
-    long non_integer = 0, non_integer_line = 0;
-    std::size_t non_integer_col = 0;
-    std::string non_integer_text;
+    ColumnScan scan(cols.n_cols);
     long plain_rows = 0;  // rows read by parse_plain_row: all their fields are numbers
     bool first_row = true;
     do {
         if (!first_row) {
             std::string_view name;
-            if (parse_plain_row(line, delim, index_col, n_cols, values, name)) {
-                if (index_col) row_names.emplace_back(name);
+            if (parse_plain_row(line, delim, cols.index_col, cols.n_cols, values, name)) {
+                if (cols.index_col) row_names.emplace_back(name);
                 ++plain_rows;
                 store.row_done();
                 continue;  // to the loop's condition: the next line
@@ -172,112 +284,29 @@ CountMatrix read_counts(std::string_view text, const ReadOptions& options) {
             split_fields(line, delim, fields, storage, src, line_no);
         }
         first_row = false;
-        if (fields.size() != n_fields)
-            throw InputError(src + ": line " + std::to_string(line_no) + ": expected " + std::to_string(n_fields) +
-                             (n_fields == 1 ? " field" : " fields") + " (as in the header, " + describe_delimiter(delim) + "-separated), found " +
-                             std::to_string(fields.size()));
-        if (index_col) row_names.emplace_back(fields[0]);
-        for (std::size_t c = 0; c < n_cols; ++c) {
-            const std::string_view f = fields[first_value + c];
-            double v = 0;
-            if (parse_number(f, v) == Parsed::not_a_number) {
-                if (!f.empty()) ++text_in_col[c];
-                if (bad_line[c] == 0) {
-                    bad_line[c] = line_no;
-                    bad_text[c] = shorten(f);
-                }
-                values.push_back(0.0f);
-                continue;
-            }
-            if (!std::isfinite(v) || v < 0 || v > 3.0e38) {
-                const std::string where =
-                    src + ": line " + std::to_string(line_no) + ", column " + std::to_string(first_value + c + 1);
-                if (!std::isfinite(v)) throw InputError(where + ": expected a finite count, found '" + shorten(f) + "'");
-                if (v < 0) throw InputError(where + ": expected a non-negative count, found '" + shorten(f) + "'");
-                throw InputError(where + ": value too large for single precision: '" + shorten(f) + "'");
-            }
-            if (v != std::floor(v) && non_integer++ == 0) {
-                non_integer_line = line_no;
-                non_integer_col = first_value + c + 1;
-                non_integer_text = shorten(f);
-            }
-            ++numeric_in_col[c];
-            values.push_back(static_cast<float>(v));
-        }
+        if (fields.size() != cols.n_fields) throw InputError(fields_error(src, line_no, cols.n_fields, fields.size(), delim));
+        if (cols.index_col) row_names.emplace_back(fields[0]);
+        scan.read(fields, cols.first_value, values, src, line_no);
         store.row_done();
     } while (lines.next(line, line_no));
     const Eigen::Index n_rows = store.rows();
-    for (long& n : numeric_in_col) n += plain_rows;
-
-    std::vector<std::size_t> keep;
-    std::vector<std::string> skipped;
-    for (std::size_t c = 0; c < n_cols; ++c) {
-        if (numeric_in_col[c] == 0 && text_in_col[c] == n_rows) {
-            skipped.push_back("'" + shorten(col_names[c]) + "'");
-            continue;
-        }
-        if (bad_line[c] != 0)
-            throw InputError(src + ": line " + std::to_string(bad_line[c]) + ", column " +
-                             std::to_string(first_value + c + 1) + ": expected a non-negative number, found '" +
-                             bad_text[c] + "'" +
-                             (looks_like_decimal_comma(bad_text[c]) ? " (a decimal comma? use a decimal point)" : ""));
-        keep.push_back(c);
-    }
-    if (!skipped.empty()) {
-        std::string list;
-        for (const auto& s : skipped) list += (list.empty() ? "" : ", ") + s;
-        m.warnings.push_back("skipped non-numeric column" + std::string(skipped.size() > 1 ? "s " : " ") + list);
-    }
-    if (keep.empty()) throw InputError(src + ": no numeric columns");
-    if (non_integer > 0)
-        m.warnings.push_back(std::to_string(non_integer) + " value" + (non_integer > 1 ? "s are" : " is") +
-                             " not an integer (first at line " + std::to_string(non_integer_line) + ", column " +
-                             std::to_string(non_integer_col) + ": '" + non_integer_text +
-                             "'); counts are expected, values are used as given");
+    const std::vector<std::size_t> keep = scan.kept(col_names, n_rows, plain_rows, cols.first_value, src, m.warnings);
 
     std::vector<std::string> kept_names;
     for (std::size_t c : keep) kept_names.push_back(col_names[c]);
-
-    // Genes in rows unless declared otherwise, or unless the labels clearly say the file is
-    // transposed (orientation.hpp), which the warning explains.
-    if (!m.cells_in_rows && options.detect_orientation && looks_transposed(kept_names, row_names, index_col)) {
-        m.cells_in_rows = true;
-        std::string examples;
-        for (std::size_t k = 0; k < std::min<std::size_t>(3, kept_names.size()); ++k)
-            examples += (k ? ", '" : "'") + shorten(kept_names[k]) + "'";
-        m.warnings.push_back("read as cells in rows, genes in columns: the header looks like gene names (" + examples +
-                             (kept_names.size() > 3 ? ", ..." : "") +
-                             "); if the rows are genes, choose genes in rows (--genes-in-rows)");
-    }
-    if (!index_col)
+    detect_transposed(m, options, kept_names, row_names, cols.index_col);
+    if (!cols.index_col)
         for (Eigen::Index r = 0; r < n_rows; ++r) row_names.push_back((m.cells_in_rows ? "Cell" : "Gene") + std::to_string(r + 1));
 
-    // The file's columns as stored: matrix columns, or rows when declared cells in rows.
     Eigen::MatrixXf counts = store.take();
-    if (keep.size() < n_cols) {
-        if (options.cells_in_rows) {
-            counts = counts(keep, Eigen::all).eval();
-        } else {
-            // Kept columns move left (never onto one still to be read), then the storage shrinks
-            // in place: a column-major matrix keeps its columns when only their number changes.
-            for (std::size_t j = 0; j < keep.size(); ++j)
-                if (keep[j] != j) counts.col(static_cast<Eigen::Index>(j)) = counts.col(static_cast<Eigen::Index>(keep[j]));
-            counts.conservativeResize(Eigen::NoChange, static_cast<Eigen::Index>(keep.size()));
-        }
-    }
+    drop_columns(counts, keep, cols.n_cols, options.cells_in_rows);
     // Rows of the file become genes (default) or cells (cells_in_rows). Only a file detected as
     // transposed is copied once more.
     if (m.cells_in_rows && !options.cells_in_rows) m.counts = counts.transpose();
     else m.counts = std::move(counts);
-    if (!m.cells_in_rows) {
-        m.genes = std::move(row_names);
-        m.cells = std::move(kept_names);
-    } else {
-        m.genes = std::move(kept_names);
-        m.cells = std::move(row_names);
-    }
-    if (!header_has_corner) m.corner.clear();
-    m.header_has_corner = header_has_corner;
+    m.genes = std::move(m.cells_in_rows ? kept_names : row_names);
+    m.cells = std::move(m.cells_in_rows ? row_names : kept_names);
+    m.header_has_corner = cols.header_has_corner;
     warn_duplicates(m.cells, "cell", m.warnings);
     warn_duplicates(m.genes, "gene", m.warnings);
     return m;
