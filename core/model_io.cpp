@@ -128,8 +128,8 @@ Model load_model(std::string_view bytes, const std::string& source, bool* genes_
     for (Eigen::Index i = 0; i < total; ++i) m.genes.push_back(next_line());
     if (next_line() != "data") throw fail("expected 'data' after the gene names");
 
-    m.settings.network.zero_inflated = m.settings.loss.kind != LossKind::nb;
-    const ParamLayout layout(kept, m.settings.network);
+    const NetworkOptions net_options = network_options(m.settings);
+    const ParamLayout layout(kept, net_options);
     const long p = std::stol(field("params")), s = std::stol(field("stats"));
     if (p != layout.params || s != layout.stats)
         throw InputError(source + ": parameter counts do not match the options in the header (damaged file?)");
@@ -138,7 +138,7 @@ Model load_model(std::string_view bytes, const std::string& source, bool* genes_
         throw InputError(source + ": expected " + std::to_string(need) + " bytes of weights, found " +
                          std::to_string(bytes.size() - pos) + " (truncated or damaged file)");
     // A loaded model only predicts, in chunks of up to 256 cells, whatever batch size it trained with.
-    m.net = std::make_unique<Network<float>>(kept, m.settings.network, m.settings.seed,
+    m.net = std::make_unique<Network<float>>(kept, net_options, m.settings.seed,
                                              std::min<Eigen::Index>(m.settings.train.batch_size + 1, 256));
     Network<float>& net = *m.net;
     std::memcpy(net.params.data(), bytes.data() + pos, static_cast<std::size_t>(p) * sizeof(float));
@@ -150,7 +150,7 @@ Model load_model(std::string_view bytes, const std::string& source, bool* genes_
 
 std::vector<Eigen::Index> match_model_genes(const Model& model, bool model_genes_named, const CountMatrix& data) {
     const auto n = static_cast<std::size_t>(model.prep.n_genes_total);
-    const bool data_named = data.cells_in_rows || data.has_row_names;
+    const bool data_named = data.genes_named();
     std::vector<Eigen::Index> idx(n);
     if (!(model_genes_named && data_named)) {
         if (static_cast<std::size_t>(data.n_genes()) != n)
