@@ -1,5 +1,6 @@
 #include "model_io.hpp"
 
+#include <cmath>
 #include <cstring>
 #include <sstream>
 #include <unordered_map>
@@ -47,103 +48,150 @@ std::string save_model(const Model& model, bool genes_named) {
     return out;
 }
 
-Model load_model(std::string_view bytes, const std::string& source, bool* genes_named) {
-    std::size_t pos = 0;
-    long line_no = 0;
-    auto next_line = [&]() -> std::string {
-        const std::size_t end = bytes.find('\n', pos);
-        if (end == std::string_view::npos)
-            throw InputError(source + ": truncated model file (header ends at line " + std::to_string(line_no) + ")");
-        std::string l(bytes.substr(pos, end - pos));
-        pos = end + 1;
-        ++line_no;
-        return l;
-    };
-    auto fail = [&](const std::string& what) { return InputError(source + ": line " + std::to_string(line_no) + ": " + what); };
-    if (bytes.substr(0, 14) != "ZIMPUTE-MODEL ")
-        throw InputError(source + ": not a zimpute model file (it should start with 'ZIMPUTE-MODEL')");
-    const std::string first = next_line();
-    if (first != "ZIMPUTE-MODEL " + std::to_string(kModelFormatVersion))
-        throw fail("unsupported model format '" + first + "'; this zimpute reads version " +
-                   std::to_string(kModelFormatVersion));
+namespace {
 
-    Model m;
+// The text header of a model file, line by line, with messages naming the file and line.
+class HeaderReader {
+public:
+    HeaderReader(std::string_view bytes, const std::string& source) : bytes_(bytes), source_(source) {}
+
+    /// The next line, without its '\n' (or "\r\n": a header edited on Windows still reads).
+    std::string next_line() {
+        const std::size_t end = bytes_.find('\n', pos_);
+        if (end == std::string_view::npos)
+            throw InputError(source_ + ": truncated model file (header ends at line " + std::to_string(line_no_) + ")");
+        std::string l(bytes_.substr(pos_, end - pos_));
+        if (!l.empty() && l.back() == '\r') l.pop_back();
+        pos_ = end + 1;
+        ++line_no_;
+        return l;
+    }
+    InputError fail(const std::string& what) const {
+        return InputError(source_ + ": line " + std::to_string(line_no_) + ": " + what);
+    }
+    std::size_t pos() const { return pos_; }
+
+private:
+    std::string_view bytes_;
+    const std::string& source_;
+    std::size_t pos_ = 0;
+    long line_no_ = 0;
+};
+
+// The header's key-value lines up to "genes": options into `settings`, the rest returned.
+std::unordered_map<std::string, std::string> read_fields(HeaderReader& r, Settings& settings) {
     std::unordered_map<std::string, std::string> fields;
     for (;;) {
-        const std::string l = next_line();
-        if (l == "genes") break;
+        const std::string l = r.next_line();
+        if (l == "genes") return fields;
         const auto sp = l.find(' ');
-        if (sp == std::string::npos) throw fail("expected 'key value', found '" + l + "'");
+        if (sp == std::string::npos) throw r.fail("expected 'key value', found '" + l + "'");
         const std::string key = l.substr(0, sp), value = l.substr(sp + 1);
-        if (key == "option") {
-            const auto sp2 = value.find(' ');
-            try {
-                set_option(m.settings, value.substr(0, sp2), sp2 == std::string::npos ? "" : value.substr(sp2 + 1));
-            } catch (const std::invalid_argument& e) {
-                throw fail(e.what());
-            }
-        } else {
+        if (key != "option") {
             fields[key] = value;
+            continue;
+        }
+        const auto sp2 = value.find(' ');
+        try {
+            set_option(settings, value.substr(0, sp2), sp2 == std::string::npos ? "" : value.substr(sp2 + 1));
+        } catch (const std::invalid_argument& e) {
+            throw r.fail(e.what());
         }
     }
-    auto field = [&](const char* k) -> const std::string& {
+}
+
+// The preprocessing parameters from the header's fields, checked against each other and the
+// file's size before anything is allocated from them: a damaged or hostile header must not cause
+// huge allocations or reads outside the data (tests/fuzz/reader_fuzz.cpp).
+PreprocessParams read_preprocessing(const std::unordered_map<std::string, std::string>& fields, const Settings& settings,
+                                    std::size_t bytes_left, const std::string& source) {
+    const auto field = [&](const char* k) -> const std::string& {
         const auto it = fields.find(k);
         if (it == fields.end()) throw InputError(source + ": model header lacks '" + k + "'");
         return it->second;
     };
-    auto numbers = [&](const char* k) {
+    const auto numbers = [&](const char* k) {
         std::vector<double> v;
         std::stringstream ss(field(k));
         std::string part;
-        while (std::getline(ss, part, ',')) v.push_back(std::stod(part));
+        double d = 0;
+        while (std::getline(ss, part, ',')) {
+            if (!parse_decimal(part, d)) throw InputError(source + ": malformed number in the model header ('" + k + "')");
+            v.push_back(d);
+        }
         return v;
     };
-    try {
-        m.prep.options = m.settings.preprocess;
-        m.prep.n_genes_total = std::stol(field("genes_total"));
-        for (double d : numbers("kept_genes")) m.prep.kept_genes.push_back(static_cast<Eigen::Index>(d));
-        m.prep.size_factor_reference = std::stof(field("size_factor_reference"));
-        const auto c = numbers("center"), s = numbers("scale");
-        m.prep.center = Eigen::Map<const Eigen::VectorXd>(c.data(), static_cast<Eigen::Index>(c.size())).cast<float>();
-        m.prep.scale = Eigen::Map<const Eigen::VectorXd>(s.data(), static_cast<Eigen::Index>(s.size())).cast<float>();
-        if (genes_named) *genes_named = field("genes_named") == "1";
-    } catch (const std::logic_error&) {
-        throw InputError(source + ": malformed number in the model header");
-    }
-    // Everything the header claims is checked against the file itself before anything is
-    // allocated from it: a damaged or hostile header must not cause huge allocations or reads
-    // outside the data (tests/fuzz/reader_fuzz.cpp).
-    const Eigen::Index total = m.prep.n_genes_total;
-    const auto kept = static_cast<Eigen::Index>(m.prep.kept_genes.size());
-    if (total < 1 || static_cast<std::size_t>(total) > bytes.size() - pos)
-        throw InputError(source + ": the header claims " + std::to_string(total) + " genes (damaged file?)");
-    for (Eigen::Index k = 0; k < kept; ++k) {
-        const Eigen::Index g = m.prep.kept_genes[static_cast<std::size_t>(k)];
-        if (g < 0 || g >= total || (k > 0 && g <= m.prep.kept_genes[static_cast<std::size_t>(k - 1)]))
+    const auto number = [&](const char* k) {
+        const auto v = numbers(k);
+        if (v.size() != 1) throw InputError(source + ": malformed number in the model header ('" + k + "')");
+        return v[0];
+    };
+    PreprocessParams p;
+    p.options = settings.preprocess;
+    const double total = number("genes_total");
+    if (total < 1 || total != std::floor(total) || total > static_cast<double>(bytes_left))
+        throw InputError(source + ": the header claims " + field("genes_total") + " genes (damaged file?)");
+    p.n_genes_total = static_cast<Eigen::Index>(total);
+    for (double d : numbers("kept_genes")) {
+        const Eigen::Index g = static_cast<Eigen::Index>(d);
+        if (d != std::floor(d) || g < 0 || g >= p.n_genes_total || (!p.kept_genes.empty() && g <= p.kept_genes.back()))
             throw InputError(source + ": invalid kept gene list in the header (damaged file?)");
+        p.kept_genes.push_back(g);
     }
-    const Eigen::Index scale_len = m.settings.preprocess.scale == ScaleMethod::per_gene ? kept : 1;
-    if (kept < 1 || m.prep.center.size() != scale_len || m.prep.scale.size() != scale_len)
+    p.size_factor_reference = static_cast<float>(number("size_factor_reference"));
+    const auto c = numbers("center"), s = numbers("scale");
+    p.center = Eigen::Map<const Eigen::VectorXd>(c.data(), static_cast<Eigen::Index>(c.size())).cast<float>();
+    p.scale = Eigen::Map<const Eigen::VectorXd>(s.data(), static_cast<Eigen::Index>(s.size())).cast<float>();
+    const auto kept = static_cast<Eigen::Index>(p.kept_genes.size());
+    const Eigen::Index scale_len = settings.preprocess.scale == ScaleMethod::per_gene ? kept : 1;
+    if (kept < 1 || p.center.size() != scale_len || p.scale.size() != scale_len)
         throw InputError(source + ": preprocessing parameters do not match the genes (damaged file?)");
-    for (Eigen::Index i = 0; i < total; ++i) m.genes.push_back(next_line());
-    if (next_line() != "data") throw fail("expected 'data' after the gene names");
+    return p;
+}
 
+}  // namespace
+
+Model load_model(std::string_view bytes, const std::string& source, bool* genes_named) {
+    HeaderReader r(bytes, source);
+    if (bytes.substr(0, 14) != "ZIMPUTE-MODEL ")
+        throw InputError(source + ": not a zimpute model file (it should start with 'ZIMPUTE-MODEL')");
+    const std::string first = r.next_line();
+    if (first != "ZIMPUTE-MODEL " + std::to_string(kModelFormatVersion))
+        throw r.fail("unsupported model format '" + first + "'; this zimpute reads version " + std::to_string(kModelFormatVersion));
+
+    Model m;
+    const auto fields = read_fields(r, m.settings);
+    m.prep = read_preprocessing(fields, m.settings, bytes.size() - r.pos(), source);
+    if (genes_named) {
+        const auto it = fields.find("genes_named");
+        if (it == fields.end()) throw InputError(source + ": model header lacks 'genes_named'");
+        *genes_named = it->second == "1";
+    }
+    for (Eigen::Index i = 0; i < m.prep.n_genes_total; ++i) m.genes.push_back(r.next_line());
+    if (r.next_line() != "data") throw r.fail("expected 'data' after the gene names");
+
+    const auto kept = static_cast<Eigen::Index>(m.prep.kept_genes.size());
     const NetworkOptions net_options = network_options(m.settings);
     const ParamLayout layout(kept, net_options);
-    const long p = std::stol(field("params")), s = std::stol(field("stats"));
-    if (p != layout.params || s != layout.stats)
+    const auto count = [&](const char* k) {
+        const auto it = fields.find(k);
+        return it == fields.end() ? std::string() : it->second;
+    };
+    if (count("params") != std::to_string(layout.params) || count("stats") != std::to_string(layout.stats))
         throw InputError(source + ": parameter counts do not match the options in the header (damaged file?)");
-    const std::size_t need = static_cast<std::size_t>(p + 2 * s) * sizeof(float);
-    if (bytes.size() - pos != need)
-        throw InputError(source + ": expected " + std::to_string(need) + " bytes of weights, found " +
-                         std::to_string(bytes.size() - pos) + " (truncated or damaged file)");
+    const std::size_t p = static_cast<std::size_t>(layout.params), s = static_cast<std::size_t>(layout.stats);
+    const std::size_t need = (p + 2 * s) * sizeof(float), left = bytes.size() - r.pos();
+    if (left != need)
+        throw InputError(source + ": expected " + std::to_string(need) + " bytes of weights, found " + std::to_string(left) +
+                         " (truncated or damaged file)");
     // A loaded model only predicts, in chunks of up to 256 cells, whatever batch size it trained with.
     m.net = std::make_unique<Network<float>>(kept, net_options, m.settings.seed,
                                              std::min<Eigen::Index>(m.settings.train.batch_size + 1, 256));
     Network<float>& net = *m.net;
-    std::memcpy(net.params.data(), bytes.data() + pos, static_cast<std::size_t>(p) * sizeof(float));
-    std::memcpy(net.running_mean.data(), bytes.data() + pos + p * sizeof(float), static_cast<std::size_t>(s) * sizeof(float));
-    std::memcpy(net.running_var.data(), bytes.data() + pos + (p + s) * sizeof(float), static_cast<std::size_t>(s) * sizeof(float));
+    const char* data = bytes.data() + r.pos();
+    std::memcpy(net.params.data(), data, p * sizeof(float));
+    std::memcpy(net.running_mean.data(), data + p * sizeof(float), s * sizeof(float));
+    std::memcpy(net.running_var.data(), data + (p + s) * sizeof(float), s * sizeof(float));
     if (!net.params.allFinite()) throw InputError(source + ": the model's weights are not finite");
     return m;
 }

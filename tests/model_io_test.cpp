@@ -74,3 +74,31 @@ TEST_CASE("bad model files and mismatched genes give precise errors") {
     c.load_data("c1,c2\n1,2\n3,4\n", {});
     CHECK_THROWS_WITH_AS(c.load_model(bytes, "m.zim"), "the model was trained on 40 genes, this file has 2", InputError);
 }
+
+TEST_CASE("a header edited on Windows (CRLF) still loads; a malformed number is named, not a library message") {
+    Session a;
+    a.settings().train.epochs = 1;
+    a.load_data(small_csv(true), {});
+    a.start_training().run();
+    a.impute();
+    const std::string bytes = a.model_bytes();
+    const std::size_t data = bytes.find("\ndata\n") + 6;
+    std::string crlf;
+    for (std::size_t i = 0; i < data; ++i) crlf += bytes[i] == '\n' ? std::string("\r\n") : std::string(1, bytes[i]);
+    crlf += bytes.substr(data);
+    Session b;
+    b.load_data(small_csv(true), {});
+    b.load_model(crlf, "crlf.zim");
+    b.impute();
+    CHECK(b.imputed() == a.imputed());
+
+    auto replaced = [&](const std::string& from, const std::string& to) {
+        std::string s = bytes;
+        s.replace(s.find(from), from.size(), to);
+        return s;
+    };
+    CHECK_THROWS_WITH_AS(load_model(replaced("\ngenes_total 40\n", "\ngenes_total 4x0\n"), "m.zim"),
+                         "m.zim: malformed number in the model header ('genes_total')", InputError);
+    CHECK_THROWS_WITH_AS(load_model(replaced("\nparams ", "\nparams 0x"), "m.zim"),
+                         "m.zim: parameter counts do not match the options in the header (damaged file?)", InputError);
+}
