@@ -276,8 +276,21 @@ std::string warning_line(const std::string& path, const std::string& warning) {
 std::string training_line(Session& s) {
     const Trainer* t = s.trainer();
     if (!t) throw std::logic_error("training_line before start_training");
-    return "zimpute: training on " + std::to_string(t->n_train()) + " cells (" + std::to_string(t->n_validation()) +
-           " for validation), " + std::to_string(s.data().n_genes()) + " genes";
+    std::string line = "zimpute: training on " + std::to_string(t->n_train()) + " cells (" +
+                       std::to_string(t->n_validation()) + " for validation), " +
+                       std::to_string(s.data().n_genes()) + " genes";
+    // When the gene selection left out genes with counts, a second line says which and why.
+    const PreprocessParams& p = s.model()->prep;
+    const auto kept = static_cast<Eigen::Index>(p.kept_genes.size());
+    if (kept == p.genes_passing_counts && p.genes_below_min_counts == 0) return line;
+    line += "\nzimpute: imputing ";
+    line += kept < p.genes_passing_counts ? "the " + std::to_string(kept) + " most variable" : std::to_string(kept);
+    line += " of " + std::to_string(s.data().n_genes()) + " genes";
+    if (kept < p.genes_passing_counts) line += " (--top-genes; 0 = all)";
+    if (p.genes_below_min_counts > 0)
+        line += ", leaving out " + std::to_string(p.genes_below_min_counts) + " with fewer than " +
+                std::to_string(p.options.min_gene_counts) + " counts (--min-gene-counts)";
+    return line + "; the others are written unchanged";
 }
 
 std::string progress_line(const EpochReport& r, int epochs, bool quiet) {
@@ -305,8 +318,11 @@ std::string summary_json(Session& s, double parse_seconds, const std::vector<std
                     json_number(train_seconds) + ",\"epochs\":" + std::to_string(epochs) +
                     ",\"recoveries\":" + std::to_string(t ? t->recoveries() : 0);
     if (epochs > 0) j += ",\"sec_per_epoch\":" + json_number(train_seconds / epochs);
+    if (s.model())
+        j += ",\"genes\":" + std::to_string(s.data().n_genes()) +
+             ",\"genes_imputed\":" + std::to_string(s.imputed_genes().size());
     for (const auto& [k, v] : extra) j += ",\"" + k + "\":" + json_number(v);
-    if (s.has_truth()) j += ",\"metrics\":" + s.report_json();
+    if (s.has_truth()) j += ",\"metrics\":" + s.report_json(false);  // the gene names: metrics.json only
     return j + "}";
 }
 

@@ -90,7 +90,10 @@ SimulateRun run_simulate(const Command& c);
 
 // The lines a driver prints to stderr (without the newline).
 std::string warning_line(const std::string& path, const std::string& warning);
-/// "zimpute: training on N cells (V for validation), G genes" (after start_training).
+/// "zimpute: training on N cells (V for validation), G genes" (after start_training), and when the
+/// gene selection left out genes with counts (--top-genes, --min-gene-counts) a second line
+/// "zimpute: imputing the K most variable of G genes (--top-genes; 0 = all); the others are
+/// written unchanged".
 std::string training_line(Session& s);
 /// One epoch's line; empty when `quiet` and the epoch has no event to report.
 std::string progress_line(const EpochReport& r, int epochs, bool quiet);
@@ -98,8 +101,8 @@ std::string progress_line(const EpochReport& r, int epochs, bool quiet);
 std::string recovery_line(Session& s);
 
 /// RESULT_JSON's object for impute/train/apply: parse_seconds, train_seconds, epochs,
-/// recoveries, sec_per_epoch (after an epoch), the driver's `extra` numbers, and metrics (with
-/// a truth).
+/// recoveries, sec_per_epoch (after an epoch), genes and genes_imputed (with a model), the
+/// driver's `extra` numbers, and metrics (with a truth; the report without the gene names).
 std::string summary_json(Session& s, double parse_seconds, const std::vector<std::pair<std::string, double>>& extra = {});
 
 }  // namespace zimpute

@@ -1,6 +1,7 @@
 #include "preprocess.hpp"
 
 #include "fast_math.hpp"
+#include "gene_selection.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -63,20 +64,64 @@ Eigen::VectorXf raw_size_factors(const Eigen::MatrixXf& counts, SizeFactorMethod
     return f;
 }
 
+namespace {
+
+// Cells with a count in any of `rows`.
+std::vector<Eigen::Index> cells_with_counts(const Eigen::MatrixXf& counts, const std::vector<Eigen::Index>& rows) {
+    std::vector<Eigen::Index> cells;
+    for (Eigen::Index j = 0; j < counts.cols(); ++j) {
+        const float* c = counts.data() + j * counts.rows();
+        for (const Eigen::Index r : rows)
+            if (c[r] != 0.0f) {
+                cells.push_back(j);
+                break;
+            }
+    }
+    return cells;
+}
+
+}  // namespace
+
 PreprocessParams fit_preprocess(const Eigen::MatrixXf& counts, const PreprocessOptions& options) {
     PreprocessParams p;
     p.options = options;
     p.n_genes_total = counts.rows();
-    const Eigen::VectorXf gene_totals = counts.rowwise().sum();
-    for (Eigen::Index i = 0; i < counts.rows(); ++i)
-        if (gene_totals(i) > 0) p.kept_genes.push_back(i);
+    // The genes to impute: DCA's count filter, then seurat_v3's most variable.
+    std::vector<double> totals(static_cast<std::size_t>(counts.rows()), 0.0);
+    for (Eigen::Index j = 0; j < counts.cols(); ++j) {
+        const float* c = counts.data() + j * counts.rows();
+        for (std::size_t i = 0; i < totals.size(); ++i) totals[i] += c[i];
+    }
+    const double min_counts = std::max(1, options.min_gene_counts);
+    std::vector<Eigen::Index> passing;
+    for (std::size_t i = 0; i < totals.size(); ++i) {
+        if (totals[i] > 0 && totals[i] >= min_counts)
+            passing.push_back(static_cast<Eigen::Index>(i));
+        else if (totals[i] > 0)
+            ++p.genes_below_min_counts;
+    }
+    p.genes_passing_counts = static_cast<Eigen::Index>(passing.size());
+    if (passing.size() < 2)
+        throw std::invalid_argument(
+            "at least two genes need " +
+            (options.min_gene_counts > 1 ? "at least " + std::to_string(options.min_gene_counts) +
+                                               " counts (--min-gene-counts)"
+                                         : std::string("non-zero counts")) +
+            "; found " + std::to_string(passing.size()));
+    const auto top = static_cast<std::size_t>(std::max(0, options.top_genes));
+    if (top > 0 && top < passing.size()) {
+        const std::vector<Eigen::Index> cells = cells_with_counts(counts, passing);
+        if (cells.size() < 2)
+            throw std::invalid_argument("at least two cells need non-zero counts; found " + std::to_string(cells.size()));
+        p.kept_genes = top_variable_genes(counts, passing, cells, top);
+    } else {
+        p.kept_genes = std::move(passing);
+    }
     if (p.kept_genes.size() < 2)
-        throw std::invalid_argument("at least two genes need non-zero counts; found " +
+        throw std::invalid_argument("at least two genes must be imputed (--top-genes); found " +
                                     std::to_string(p.kept_genes.size()));
-    // Genes outside kept_genes are zero everywhere, so a cell is empty exactly when its total is 0.
-    std::vector<Eigen::Index> nonempty;
-    for (Eigen::Index j = 0; j < counts.cols(); ++j)
-        if (counts.col(j).sum() > 0) nonempty.push_back(j);
+    // Cells without a count in the kept genes are set aside (as apply_preprocess does).
+    const std::vector<Eigen::Index> nonempty = cells_with_counts(counts, p.kept_genes);
     if (nonempty.size() < 2)
         throw std::invalid_argument("at least two cells need non-zero counts; found " + std::to_string(nonempty.size()));
 

@@ -1,4 +1,6 @@
-// Preprocessing: set aside all-zero genes and cells, per-cell size factors, log1p, z-score.
+// Preprocessing: choose the genes to impute (all-zero genes, fewer than min_gene_counts, the
+// top_genes most variable: core/gene_selection.hpp), set aside empty cells, per-cell size factors,
+// log1p, z-score.
 //
 // Parameters are fitted on the training matrix (PreprocessParams) and applied unchanged to any
 // matrix with the same genes, so a saved model imputes another file consistently.
@@ -26,15 +28,25 @@ struct PreprocessOptions {
     SizeFactorMethod size_factors = SizeFactorMethod::libsize;
     ScaleMethod scale = ScaleMethod::per_gene;
     bool log1p = true;  ///< log(1 + x) after size-factor normalization
+    /// Genes with fewer total counts in training are not imputed (DCA's filter_genes(min_counts));
+    /// genes without any count never are, so 0 and 1 are the same.
+    int min_gene_counts = 1;
+    /// When more genes pass the count filter, only the top_genes most variable (scanpy's seurat_v3
+    /// on the counts) are imputed; 0 = all, which measured best (README, "Defaults, and why").
+    int top_genes = 0;
 };
 
 /// What was fitted on the training matrix.
 struct PreprocessParams {
     PreprocessOptions options;
     Eigen::Index n_genes_total = 0;      ///< genes in the training file
-    std::vector<Eigen::Index> kept_genes;  ///< indices of genes with any count in training
+    std::vector<Eigen::Index> kept_genes;  ///< the genes imputed (ascending): chosen by the options above
     float size_factor_reference = 1.0f;  ///< median library size (libsize) or median of medians (median)
     Eigen::VectorXf center, scale;       ///< per kept gene (per_gene) or length 1 (global/none)
+    /// How kept_genes came about, for messages: genes with counts but fewer than min_gene_counts,
+    /// and genes that passed the count filter (top_genes chooses among them). Set by
+    /// fit_preprocess; not saved in model files (0 after loading).
+    Eigen::Index genes_below_min_counts = 0, genes_passing_counts = 0;
 };
 
 /// A matrix ready for the network: only kept genes and non-empty cells, stored by column with
@@ -70,7 +82,9 @@ struct Preprocessed {
 };
 
 /// Fits parameters on a genes x cells count matrix, streaming over its columns (no copy of the
-/// matrix). Throws std::invalid_argument if fewer than two genes or cells have any counts.
+/// matrix): kept_genes are the genes with at least max(1, min_gene_counts) counts, and of those
+/// the top_genes most variable (seurat_v3 over the cells with a count in them) if there are more.
+/// Throws std::invalid_argument if fewer than two genes are kept or two cells have counts in them.
 PreprocessParams fit_preprocess(const Eigen::MatrixXf& counts, const PreprocessOptions& options = {});
 
 /// Applies fitted parameters. Model gene k is row k of `counts`, or row (*rows)[k] when `rows`

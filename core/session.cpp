@@ -1,6 +1,8 @@
 #include "session.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "compressed.hpp"
 #include "mtx.hpp"
@@ -15,6 +17,25 @@ std::string_view gunzipped(std::string_view text, const std::string& source, std
     if (!is_gzip(text)) return text;
     storage = maybe_gunzip(std::string(text), source);
     return storage;
+}
+
+// A JSON string literal (gene names are free text).
+std::string json_string(const std::string& text) {
+    std::string out = "\"";
+    for (const char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += ch;
+        } else if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+        } else {
+            out += ch;
+        }
+    }
+    return out + '"';
 }
 
 }  // namespace
@@ -125,7 +146,15 @@ Metrics Session::metrics() const {
     return compute_metrics(data_->counts, imputed(), *truth_);
 }
 
-std::string Session::report_json() const {
+std::vector<Eigen::Index> Session::imputed_genes() const {
+    if (!model_) throw std::logic_error("train or load a model first");
+    std::vector<Eigen::Index> rows;
+    for (const Eigen::Index k : model_->prep.kept_genes) rows.push_back(gene_map_[static_cast<std::size_t>(k)]);
+    std::sort(rows.begin(), rows.end());
+    return rows;
+}
+
+std::string Session::report_json(bool with_gene_names) const {
     std::ostringstream os;
     os << "\"settings\":{";
     Settings s = model_ ? model_->settings : settings_;
@@ -136,6 +165,16 @@ std::string Session::report_json() const {
         first = false;
     }
     os << "},\"genes\":" << data().n_genes() << ",\"cells\":" << data().n_cells();
+    if (model_) {
+        const std::vector<Eigen::Index> rows = imputed_genes();
+        os << ",\"genes_imputed\":" << rows.size();
+        if (with_gene_names && data().genes_named() && static_cast<Eigen::Index>(rows.size()) < data().n_genes()) {
+            os << ",\"imputed_genes\":[";
+            for (std::size_t i = 0; i < rows.size(); ++i)
+                os << (i ? "," : "") << json_string(data().genes[static_cast<std::size_t>(rows[i])]);
+            os << "]";
+        }
+    }
     if (trainer_) {
         os << ",\"epochs\":" << trainer_->epoch() << ",\"stop_reason\":\"" << to_string(trainer_->stop_reason())
            << "\",\"train_seconds\":" << trainer_->train_seconds() << ",\"recoveries\":" << trainer_->recoveries();

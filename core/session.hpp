@@ -56,8 +56,14 @@ public:
     Eigen::MatrixXf predicted(Output which);
     Prediction prediction();  ///< all four (tests, small data)
     Metrics metrics() const;  ///< needs a truth and a result
-    /// Metrics (if a truth is loaded) plus the settings and a training summary, as JSON.
-    std::string report_json() const;
+    /// Metrics (if a truth is loaded) plus the settings, the genes imputed and a training summary,
+    /// as JSON: "genes" (all), "genes_imputed" and, when some genes were left out and genes are
+    /// named, "imputed_genes" (their names; left out with with_gene_names false).
+    std::string report_json(bool with_gene_names = true) const;
+    /// The data's genes the model imputes (rows, ascending); the others keep their observed values.
+    std::vector<Eigen::Index> imputed_genes() const;
+    /// The model (trained or loaded), or null.
+    const Model* model() const { return model_ ? &*model_ : nullptr; }
 
     /// Streams an output to `sink`: "result" (imputed counts), "pi", "mu", "theta" (genes x
     /// cells) or "latent" (latent units x cells) as text in the input's layout, or "model" (the

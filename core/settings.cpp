@@ -180,6 +180,16 @@ const std::vector<Entry>& entries() {
          [](Settings& s, const std::string& v) { s.preprocess.log1p = parse_bool("log1p", v); },
          [](const Settings& s) { return std::string(s.preprocess.log1p ? "true" : "false"); },
          kBool},
+        {"min-gene-counts", "genes with fewer total counts are not imputed (DCA's filter); they are written unchanged",
+         [](Settings& s, const std::string& v) { s.preprocess.min_gene_counts = parse_int("min-gene-counts", v, 0, 2000000000); },
+         [](const Settings& s) { return std::to_string(s.preprocess.min_gene_counts); }},
+        {"top-genes", "impute only the N most variable genes (scanpy's seurat_v3) when there are more; the others are written unchanged; 0 = all",
+         [](Settings& s, const std::string& v) {
+             const int n = parse_int("top-genes", v, 0, 2000000000);
+             if (n == 1) throw std::invalid_argument("option 'top-genes' expects 0 (all genes) or at least 2, got '1'");
+             s.preprocess.top_genes = n;
+         },
+         [](const Settings& s) { return std::to_string(s.preprocess.top_genes); }},
         {"rule", "imputation rule: posterior, course (the course report's) or mean",
          [](Settings& s, const std::string& v) { s.rule = parse_impute_rule(v); },
          [](const Settings& s) { return to_string(s.rule); },

@@ -119,3 +119,18 @@ TEST_CASE("the sparse store holds exactly the non-zero counts; a row map reorder
     CHECK_THROWS_WITH_AS(apply_preprocess(p, c, &two),
                          "the matrix has 2 genes, the model expects 4", std::invalid_argument);
 }
+
+TEST_CASE("a cell with counts only in genes left out is set aside, in fitting as in applying") {
+    M c(4, 4);
+    c << 9, 0, 3, 2,  //
+        5, 0, 1, 4,   //
+        0, 1, 0, 0,   //
+        8, 0, 2, 2;
+    PreprocessOptions o;
+    o.min_gene_counts = 2;  // gene 2 (1 count) left out: cell 1 has nothing else
+    const PreprocessParams p = fit_preprocess(c, o);
+    CHECK(p.kept_genes == std::vector<Eigen::Index>{0, 1, 3});
+    // The median library size over the three remaining cells (22, 6, 8): 8, not 7 with the empty one.
+    CHECK(p.size_factor_reference == doctest::Approx(8.0f));
+    CHECK(apply_preprocess(p, c).kept_cells == std::vector<Eigen::Index>{0, 2, 3});
+}

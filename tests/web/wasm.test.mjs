@@ -235,10 +235,11 @@ test('one command contract: the native CLI and the Node entry give the same RESU
   const node = both(run(path.join(tmp, 'cy'))).node;
   assert.equal(native.status, 0, native.stderr);
   assert.equal(node.status, 0, node.stderr);
-  const keys = ['parse_seconds', 'train_seconds', 'epochs', 'recoveries', 'sec_per_epoch', 'metrics'];
+  const keys = ['parse_seconds', 'train_seconds', 'epochs', 'recoveries', 'sec_per_epoch', 'genes', 'genes_imputed', 'metrics'];
   assert.deepEqual(Object.keys(native.result), keys);
   // The Node entry adds one number of its own: the wasm heap's peak (bench/bench.py reads it).
-  assert.deepEqual(Object.keys(node.result), [...keys.slice(0, 5), 'wasm_heap_mb', 'metrics']);
+  assert.deepEqual(Object.keys(node.result), [...keys.slice(0, 7), 'wasm_heap_mb', 'metrics']);
+  assert.equal(node.result.genes_imputed, native.result.genes_imputed);
   assert.equal(node.result.epochs, 3);
   assert.equal(node.result.epochs, native.result.epochs);
   assert.equal(node.result.recoveries, native.result.recoveries);
