@@ -34,6 +34,26 @@ export function formatStatus(status, reports) {
   return text;
 }
 
+// "K of N genes imputed" under the results' summary line: genes without counts, with fewer than
+// min-gene-counts or outside the top-genes most variable are written unchanged (metrics.json
+// lists the imputed ones by name).
+function genesImputedText(report) {
+  if (report.genes_imputed === undefined) return '';
+  return `${report.genes_imputed} of ${report.genes} genes imputed` +
+    (report.genes_imputed < report.genes ? '; the others are written unchanged' : '');
+}
+
+function showGenesImputed(box, report) {
+  const text = genesImputedText(report);
+  if (!text) return;
+  const p = document.createElement('p');
+  p.id = 'genes-imputed';
+  p.className = 'hint';
+  p.textContent = text;
+  if (box.firstChild) box.firstChild.after(p);
+  else box.append(p);
+}
+
 // page: {client, state: {files, lastReport}, settings() -> the form's values, setRunning(on)}.
 export function initTrainingPanel(page) {
   const { client, state } = page;
@@ -72,6 +92,7 @@ export function initTrainingPanel(page) {
       state.lastReport = done.report;
       if (done.cancelled) $('status').textContent += '\nCancelled: results use the best weights so far.';
       showMetrics($('metrics'), done.report);
+      showGenesImputed($('metrics'), done.report);
       for (const id of RESULT_BUTTONS) $(id).disabled = false;
     } catch (e) {
       showError(e.message);

@@ -67,6 +67,9 @@ test('upload data and truth, train, see progress and metrics, download result.cs
   const table = await page.$eval('#metrics-table', (t) => t.innerText);
   assert.match(table, /zero count/);
   assert.match(table, /predict distance/);
+  // Which genes were imputed (every gene with a count: top-genes is 0, all, by default).
+  const genesLine = await page.$eval('#genes-imputed', (e) => e.textContent);
+  assert.match(genesLine, /^\d+ of 1000 genes imputed/);
   assert.equal(await page.$eval('#error', (e) => e.hidden), true);
 
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-result')]);
@@ -82,6 +85,7 @@ test('upload data and truth, train, see progress and metrics, download result.cs
   const [metrics] = await Promise.all([page.waitForEvent('download'), page.click('#download-metrics')]);
   const m = JSON.parse(fs.readFileSync(await metrics.path(), 'utf8'));
   assert.ok(m.predict_distance < m.origin_distance, 'imputation moved the matrix toward the truth');
+  assert.equal(`${m.genes_imputed} of ${m.genes} genes imputed`, genesLine.split(';')[0]);
 
   await page.screenshot({ path: path.join(OUT, 'e2e.png'), fullPage: true });
 
