@@ -82,7 +82,8 @@ double number(const Options& o, const std::string& key, double fallback, bool wh
     const auto it = o.find(key);
     if (it == o.end()) return fallback;
     double v = 0;
-    if (!parse_decimal(it->second, v) || (whole && (v != std::floor(v) || v < 0)))
+    // Whole numbers are counts, sizes and seeds: below 2^31 (they become ints), and never negative.
+    if (!parse_decimal(it->second, v) || (whole && (v != std::floor(v) || v < 0 || v > 2147483647.0)))
         throw UsageError("--" + key + " must be " + (whole ? "a whole number" : "a number") + ", not '" + it->second + "'");
     return v;
 }

@@ -133,10 +133,9 @@ PreprocessParams read_preprocessing(const std::unordered_map<std::string, std::s
         throw InputError(source + ": the header claims " + field("genes_total") + " genes (damaged file?)");
     p.n_genes_total = static_cast<Eigen::Index>(total);
     for (double d : numbers("kept_genes")) {
-        const Eigen::Index g = static_cast<Eigen::Index>(d);
-        if (d != std::floor(d) || g < 0 || g >= p.n_genes_total || (!p.kept_genes.empty() && g <= p.kept_genes.back()))
+        if (d != std::floor(d) || d < 0 || d >= total || (!p.kept_genes.empty() && d <= static_cast<double>(p.kept_genes.back())))
             throw InputError(source + ": invalid kept gene list in the header (damaged file?)");
-        p.kept_genes.push_back(g);
+        p.kept_genes.push_back(static_cast<Eigen::Index>(d));
     }
     p.size_factor_reference = static_cast<float>(number("size_factor_reference"));
     const auto c = numbers("center"), s = numbers("scale");

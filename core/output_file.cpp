@@ -41,6 +41,20 @@ mode_t new_file_mode() {
 }  // namespace
 
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
+    // A link (such as /dev/stdout) is written where it points: renaming over it would replace
+    // the link itself.
+    std::error_code ec;
+    namespace fs = std::filesystem;
+    if (fs::is_symlink(path_, ec)) {
+        // canonical() where the target exists; a link to a file not yet made, by its text. A
+        // pipe's /proc link resolves to no path: it stays, and is written in place below.
+        fs::path target = fs::canonical(path_, ec);
+        if (ec) {
+            const fs::path link = fs::read_symlink(path_, ec);
+            target = ec ? fs::path() : (link.is_absolute() ? link : fs::path(path_).parent_path() / link);
+        }
+        if (!target.empty()) path_ = target.string();
+    }
     struct stat st {};
     const bool exists = ::stat(path_.c_str(), &st) == 0;
     if (exists && S_ISDIR(st.st_mode)) throw std::runtime_error("cannot write '" + path_ + "': it is a directory");
@@ -55,13 +69,16 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
     if (fd < 0) fail("cannot write");
     // mkstemp makes the file private (0600); the result gets the old file's mode, or a new file's.
     ::fchmod(fd, exists ? (st.st_mode & 07777) : new_file_mode());
-    tmp_ = std::move(name);
-    track(tmp_.c_str());
     file_ = ::fdopen(fd, "wb");
     if (!file_) {
+        const int e = errno;
         ::close(fd);
+        ::unlink(name.c_str());
+        errno = e;
         fail("cannot write");
     }
+    tmp_ = std::move(name);
+    track(tmp_.c_str());
 }
 
 AtomicFile::~AtomicFile() {
@@ -130,10 +147,11 @@ void check_output_paths(const std::vector<NamedPath>& outputs, const std::vector
         if (fs::is_directory(o.path, ec)) throw std::runtime_error(quoted(o) + " is a directory, not a file");
         fs::path dir = fs::path(o.path).parent_path();
         if (dir.empty()) dir = ".";
+        const fs::path real_dir = fs::weakly_canonical(o.path, ec).parent_path();  // where a link points
         if (!fs::is_directory(dir, ec))
             throw std::runtime_error(quoted(o) + ": the directory '" + dir.string() + "' does not exist");
         const bool written_in_place = fs::exists(o.path, ec) && !fs::is_regular_file(o.path, ec);  // a device
-        if (!written_in_place && ::access(dir.c_str(), W_OK) != 0)
+        if (!written_in_place && ::access(real_dir.empty() ? dir.c_str() : real_dir.c_str(), W_OK) != 0)
             throw std::runtime_error(quoted(o) + ": the directory '" + dir.string() + "' cannot be written (" +
                                      std::strerror(errno) + ")");
     }

@@ -92,7 +92,7 @@ PreprocessParams fit_preprocess(const Eigen::MatrixXf& counts, const PreprocessO
         const float* c = counts.data() + j * counts.rows();
         for (std::size_t i = 0; i < totals.size(); ++i) totals[i] += c[i];
     }
-    const double min_counts = std::max(1, options.min_gene_counts);
+    const double min_counts = options.min_gene_counts;  // 0: every gene with any count
     std::vector<Eigen::Index> passing;
     for (std::size_t i = 0; i < totals.size(); ++i) {
         if (totals[i] > 0 && totals[i] >= min_counts)

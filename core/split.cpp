@@ -19,14 +19,19 @@ std::pair<std::vector<Eigen::Index>, std::vector<Eigen::Index>> split_cells(Eige
 std::pair<std::vector<Eigen::Index>, std::vector<Eigen::Index>> split_cells_at(Eigen::Index n, Eigen::Index first,
                                                                                std::uint64_t seed) {
     if (first < 0 || first > n) throw std::invalid_argument("split: part size out of range");
-    std::vector<Eigen::Index> idx(static_cast<std::size_t>(n));
-    for (Eigen::Index i = 0; i < n; ++i) idx[static_cast<std::size_t>(i)] = i;
-    Rng rng(seed);
-    rng.shuffle(idx);
+    const std::vector<Eigen::Index> idx = shuffled_cells(n, seed);
     std::vector<Eigen::Index> a(idx.begin(), idx.begin() + first), b(idx.begin() + first, idx.end());
     std::sort(a.begin(), a.end());
     std::sort(b.begin(), b.end());
     return {a, b};
+}
+
+std::vector<Eigen::Index> shuffled_cells(Eigen::Index n, std::uint64_t seed) {
+    std::vector<Eigen::Index> idx(static_cast<std::size_t>(std::max<Eigen::Index>(n, 0)));
+    for (Eigen::Index i = 0; i < n; ++i) idx[static_cast<std::size_t>(i)] = i;
+    Rng rng(seed);
+    rng.shuffle(idx);
+    return idx;
 }
 
 CountMatrix subset_cells(const CountMatrix& m, const std::vector<Eigen::Index>& cells) {

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
-#include <tuple>
 
 #include "special.hpp"
 #include "split.hpp"
@@ -81,10 +80,13 @@ Trainer::Trainer(Model& model, const Preprocessed& data, const Threads& threads)
     lgamma_table_.resize(kLgammaTable);
     for (std::size_t k = 0; k < kLgammaTable; ++k) lgamma_table_[k] = static_cast<float>(std::lgamma(static_cast<double>(k) + 1.0));
 
-    // Seeded hold-out of validation cells; at least two cells stay for training.
+    // Seeded hold-out of validation cells (the course split's draw); at least two cells stay for
+    // training, in the drawn order.
     const auto n_val = std::clamp<Eigen::Index>(
         static_cast<Eigen::Index>(std::floor(options_.validation_fraction * static_cast<double>(n) + 0.5)), 0, n - 2);
-    std::tie(val_idx_, train_idx_) = split_cells_at(n, n_val, model.settings.seed);
+    const std::vector<Eigen::Index> drawn = shuffled_cells(n, model.settings.seed);
+    val_idx_.assign(drawn.begin(), drawn.begin() + n_val);
+    train_idx_.assign(drawn.begin() + n_val, drawn.end());
 
     xb_.resize(net_.n_genes(), net_.max_batch());
     xb_.set_zero(data.input_zero);

@@ -202,6 +202,17 @@ TEST_CASE("fit_preprocess: the count filter's boundaries, then the most variable
         CHECK(std::find(p.kept_genes.begin(), p.kept_genes.end(), 2) == p.kept_genes.end());
         CHECK(p.genes_below_min_counts == 0);
     }
+    // Non-integer input (accepted with a warning): a gene of 0.5 counts in all passes 0, not 1.
+    Eigen::MatrixXf fractional = c;
+    fractional.row(2).setZero();
+    fractional(2, 0) = 0.5f;
+    o.min_gene_counts = 0;
+    const PreprocessParams every = fit_preprocess(fractional, o);
+    CHECK(std::find(every.kept_genes.begin(), every.kept_genes.end(), 2) != every.kept_genes.end());
+    o.min_gene_counts = 1;
+    const PreprocessParams dca = fit_preprocess(fractional, o);
+    CHECK(std::find(dca.kept_genes.begin(), dca.kept_genes.end(), 2) == dca.kept_genes.end());
+    CHECK(dca.genes_below_min_counts == 1);
     o.min_gene_counts = 5;  // 5 counts is enough, 4 is not
     PreprocessParams p = fit_preprocess(c, o);
     CHECK(std::find(p.kept_genes.begin(), p.kept_genes.end(), 3) == p.kept_genes.end());

@@ -41,6 +41,13 @@ check "a directory as output: refused" grep -q "is a directory, not a file" err.
 "${Z[@]}" impute --data d.csv --out /dev/null --epochs 1 > /dev/null 2> err.txt
 check "a device as output: written in place" bash -c "test -c /dev/null && ! grep -q error err.txt"
 
+# A link is written where it points: /dev/stdout into a file stays a link, the file gets the data.
+ln -s linked.csv link.csv
+"${Z[@]}" simulate --out link.csv --genes 5 --cells 4 > /dev/null
+check "a link as output: the link stays, its target gets the data" bash -c 'test -L link.csv && grep -q "^Cell1," linked.csv'
+"${Z[@]}" simulate --out /dev/stdout --genes 5 --cells 4 > so.txt 2> err.txt
+check "/dev/stdout redirected to a file: written there" bash -c 'test -L /dev/stdout && grep -q "^Cell1," so.txt'
+
 # Two writers of one path at once: each writes its own temporary, the result is one of them.
 "${Z[@]}" simulate --out a.ref --genes 1500 --cells 800 --seed 1 > /dev/null
 "${Z[@]}" simulate --out b.ref --genes 1500 --cells 800 --seed 2 > /dev/null

@@ -64,14 +64,14 @@ function checkOutputPaths(outputs, inputs) {
   });
 }
 
-// Temporary files being written, removed on SIGINT/SIGTERM (and by writeAll on any failure).
+// While temporary files exist, SIGINT/SIGTERM remove them and end the process. Node runs such a
+// handler only once the synchronous writing returns (the outputs are then whole, or removed by
+// writeAll), so the handlers are in place only then: before, a signal ends the process at once.
 const liveTemps = new Set();
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => {
-    for (const tmp of liveTemps) fs.rmSync(tmp, { force: true });
-    process.exit(128 + (sig === 'SIGINT' ? 2 : 15));
-  });
-}
+const onSignal = (sig) => {
+  for (const tmp of liveTemps) fs.rmSync(tmp, { force: true });
+  process.exit(128 + (sig === 'SIGINT' ? 2 : 15));
+};
 
 // Writes every byte of a piece (writeSync may write fewer bytes than asked, as on a filling disk).
 function writeFully(fd, piece) {
@@ -85,18 +85,33 @@ function writeFully(fd, piece) {
 // pipe nobody reads blocks the writer, and then no temporary file is waiting beside a result.
 function writeAll(files) {
   const temps = [];
-  const direct = (file) => fs.statSync(file, { throwIfNoEntry: false })?.isFile() === false;
-  const ordered = [...files.filter(([f]) => direct(f)), ...files.filter(([f]) => !direct(f))];
+  // A link (such as /dev/stdout) is written where it points: a rename would replace the link.
+  const target = (file) => {
+    if (!fs.lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink()) return file;
+    try {
+      return fs.realpathSync(file);
+    } catch {
+      return path.resolve(path.dirname(file), fs.readlinkSync(file));  // a link to a file not yet made
+    }
+  };
+  const resolved = files.map(([file, write]) => [target(file), write]);
+  const inPlace = (file) => fs.statSync(file, { throwIfNoEntry: false })?.isFile() === false;
+  const ordered = [...resolved.filter(([f]) => inPlace(f)), ...resolved.filter(([f]) => !inPlace(f))];
+  let guarded = false;
   try {
     for (const [file, write] of ordered) {
       const st = fs.statSync(file, { throwIfNoEntry: false });
       const direct = st && !st.isFile();
-      const target = direct ? file : `${file}.zimpute-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
-      if (!direct) {
-        temps.push([target, file]);
-        liveTemps.add(target);
+      if (!direct && !guarded) {
+        for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, onSignal);
+        guarded = true;
       }
-      const fd = fs.openSync(target, direct ? 'w' : 'wx', st ? st.mode & 0o7777 : 0o666);
+      const into = direct ? file : `${file}.zimpute-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+      if (!direct) {
+        temps.push([into, file]);
+        liveTemps.add(into);
+      }
+      const fd = fs.openSync(into, direct ? 'w' : 'wx', st ? st.mode & 0o7777 : 0o666);
       try {
         write((piece) => writeFully(fd, piece));
       } finally {
@@ -108,12 +123,14 @@ function writeAll(files) {
   } finally {
     for (const [tmp] of temps) fs.rmSync(tmp, { force: true });
     liveTemps.clear();
+    // Removed on the next turn, so a signal that came during the writing is still handled.
+    if (guarded) setImmediate(() => { for (const sig of ['SIGINT', 'SIGTERM']) process.off(sig, onSignal); });
   }
 }
 
 const say = (line) => { if (line) process.stderr.write(`${line}\n`); };
 
-// Between slices of training the event loop runs, so Ctrl-C and kill are honoured at once.
+// Between slices of training the event loop runs (the page's worker does the same).
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 async function train(session, quiet, Z) {
