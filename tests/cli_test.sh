@@ -3,16 +3,7 @@
 # no output file after a failure, apply/evaluate/split/simulate round trips.
 set -u
 Z="$1"
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-cd "$dir"
-passed=0
-failed=0
-check() {  # check NAME CONDITION...
-    local name="$1"
-    shift
-    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name"; fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/shell_check.sh"
 
 "$Z" simulate --out d.csv --truth-out t.csv --genes 60 --cells 80 --seed 3 > sim.out
 check "simulate writes the course format" grep -q '^Cell1,Cell2,' d.csv
@@ -87,5 +78,4 @@ check "--key=value works like --key value" test -s kv.csv
 "$Z" --help > help.txt
 check "--help documents every option with its default" bash -c 'grep -q -- "--learning-rate 0.01" help.txt && grep -q -- "--rule posterior" help.txt && grep -q -- "--dispersion cell-gene" help.txt'
 
-echo "cli: $passed passed, $failed failed"
-test $failed -eq 0
+report cli

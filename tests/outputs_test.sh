@@ -9,16 +9,7 @@ set -u
 Z=("$@")
 case "${Z[0]}" in /*) ;; *) [ -e "${Z[0]}" ] && Z[0]="$PWD/${Z[0]}" ;; esac
 for k in "${!Z[@]}"; do case "${Z[$k]}" in *.mjs) Z[$k]="$(cd "$(dirname "${Z[$k]}")" && pwd)/$(basename "${Z[$k]}")" ;; esac; done
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-cd "$dir"
-passed=0
-failed=0
-check() {  # check NAME CONDITION...
-    local name="$1"
-    shift
-    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name"; fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/shell_check.sh"
 no_temps() { ! ls -a "${1:-.}" | grep -q 'zimpute-'; }
 
 "${Z[@]}" simulate --out d.csv --genes 60 --cells 80 --seed 3 > /dev/null
@@ -102,5 +93,4 @@ wait $pid 2> /dev/null
 check "killed while training: ended by SIGTERM (exit 143)" test $? -eq 143
 check "killed while training: no output, no temporary" bash -c 'test ! -e k.csv && ! ls -a | grep -q zimpute-'
 
-echo "outputs: $passed passed, $failed failed"
-test $failed -eq 0
+report outputs
