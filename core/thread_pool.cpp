@@ -6,11 +6,22 @@
 namespace zimpute {
 namespace {
 
-// How long a worker keeps spinning for the next region before it sleeps. Regions of one batch
-// follow each other within microseconds; between batches the trainer gathers the next cells
-// (~0.1 ms). Waking a sleeping worker costs tens of microseconds (a futex, or Atomics.notify in
-// the browser), as long as a small region itself.
+// How long a worker spins for the next region before it sleeps: regions of one batch follow each
+// other within microseconds, and waking a sleeping worker costs tens of microseconds (a futex,
+// or Atomics.notify in the browser), as long as a small region itself. Past kSpinAlone it yields
+// its core at each check, so that it never keeps a descheduled caller from running.
 constexpr auto kSpin = std::chrono::microseconds(500);
+constexpr auto kSpinAlone = std::chrono::microseconds(20);
+// How long the caller spins for a worker's part before it sleeps until the part is done; a wait
+// longer than kLongWait and than twice the caller's own parts is long.
+constexpr auto kWaitSpin = std::chrono::microseconds(50);
+constexpr auto kLongWait = std::chrono::microseconds(250);
+// Two misses (workers late for their parts, the caller's long waits) within kStrikeWindow bring
+// the next trial of RegionMode forward.
+constexpr auto kStrikeWindow = std::chrono::milliseconds(20);
+
+constexpr unsigned kCallerTook = 0x80;  // state_: the caller ran a part beyond part 0
+inline unsigned region_of(unsigned state) { return state >> 16; }
 
 std::atomic<int> g_max_threads{64};
 
@@ -29,9 +40,13 @@ int resolve_threads(int requested) {
 ThreadPool::ThreadPool(int threads) { ensure(threads); }
 
 void ThreadPool::ensure(int threads) {
-    const int n = std::max(1, std::min(threads, max_threads()));
-    const unsigned now = generation_.load();
-    for (int t = size(); t < n; ++t) workers_.emplace_back([this, t, now] { work(t, now); });
+    const int n = std::max(1, std::min({threads, max_threads(), 64}));
+    const unsigned now = region_of(state_.load());
+    for (int t = size(); t < n; ++t) {
+        sleepers_.push_back(std::make_unique<Sleeper>());
+        Sleeper* sleeper = sleepers_.back().get();
+        workers_.emplace_back([this, sleeper, now] { work(*sleeper, now); });
+    }
 }
 
 ThreadPool& shared_pool(int threads) {
@@ -46,11 +61,11 @@ Threads Threads::of_shared_pool(int requested) {
 }
 
 ThreadPool::~ThreadPool() {
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        stop_.store(true);
+    stop_.store(true);
+    for (auto& z : sleepers_) {
+        { std::lock_guard<std::mutex> lock(z->mutex); }
+        z->wake.notify_one();
     }
-    wake_.notify_all();
     for (auto& w : workers_) w.join();
 }
 
@@ -60,39 +75,159 @@ void ThreadPool::run(const std::function<void(int)>& task, int parts) {
         task(0);
         return;
     }
-    task_ = &task;
-    parts_ = parts;
-    pending_.store(parts - 1, std::memory_order_relaxed);
-    {
-        // Under the mutex, so a worker deciding to sleep cannot miss the new generation.
-        std::lock_guard<std::mutex> lock(mutex_);
-        generation_.fetch_add(1, std::memory_order_release);
+    const auto begin = Clock::now();
+    if (misses_.load(std::memory_order_relaxed) > 0) strike(begin, misses_.exchange(0, std::memory_order_relaxed));
+    if (mode_.alone(begin)) {
+        for (int t = 0; t < parts; ++t) task(t);
+        return;
     }
-    if (sleeping_.load(std::memory_order_acquire) > 0) wake_.notify_all();
+    task_ = &task;
+    unfinished_.store(parts, std::memory_order_relaxed);
+    const unsigned region = (region_of(state_.load(std::memory_order_relaxed)) + 1) & 0xffffu;
+    state_.store(region << 16 | static_cast<unsigned>(parts) << 8 | 1u, std::memory_order_seq_cst);  // part 0 is ours
+    for (auto& z : sleepers_) {
+        // A worker sets `asleep` before it checks state_ under its lock (both seq_cst): it sees
+        // the new region, or this sees `asleep` and the lock orders the notify after its wait
+        // began. Clearing `asleep` skips notifying, region after region, a worker that is woken
+        // but not yet running (a busy machine's usual case).
+        if (z->asleep.load(std::memory_order_seq_cst) && z->asleep.exchange(false, std::memory_order_seq_cst)) {
+            { std::lock_guard<std::mutex> lock(z->mutex); }
+            z->wake.notify_one();
+        }
+    }
     task(0);
-    while (pending_.load(std::memory_order_acquire) != 0) {
+    finish_part();
+    unsigned last;
+    run_parts(true, last);
+    if (unfinished_.load(std::memory_order_acquire) == 0) return;
+    // A worker still runs a part. Spin briefly (parts end at about the same time), then sleep,
+    // so that on a busy machine the caller leaves its core to the worker it waits for.
+    const auto start = Clock::now();
+    for (int i = 1; unfinished_.load(std::memory_order_acquire) != 0; ++i) {
+        if ((i & 63) == 0 && Clock::now() - start > kWaitSpin) {
+            {
+                std::unique_lock<std::mutex> lock(done_mutex_);
+                caller_asleep_.store(true, std::memory_order_seq_cst);
+                done_.wait(lock, [&] { return unfinished_.load(std::memory_order_seq_cst) == 0; });
+                caller_asleep_.store(false, std::memory_order_relaxed);
+            }
+            // Waited long: a worker was probably descheduled mid-part.
+            const auto now = Clock::now();
+            if (now - start > std::max<Clock::duration>(kLongWait, 2 * (start - begin))) strike(now, 1);
+            return;
+        }
     }
 }
 
-void ThreadPool::work(int t, unsigned seen) {
+void ThreadPool::strike(Clock::time_point now, int n) {
+    if (n > 1 || now - last_strike_ < kStrikeWindow) mode_.hint();
+    last_strike_ = now;
+}
+
+bool RegionMode::alone(Clock::time_point now) {
+    const long region = region_++;
+    if (pos_ < 0 && region >= next_trial_) pos_ = 0;
+    if (pos_ < 0) return alone_;
+    if (pos_ % kBlock == 0) {
+        if (pos_ > 0) block_[static_cast<std::size_t>(pos_ / kBlock - 1)] = now - block_start_;
+        block_start_ = now;
+        if (pos_ == kBlock * kBlocks) {
+            decide();
+            return alone_;
+        }
+    }
+    return (pos_++ / kBlock) % 2 == 1;  // blocks 0, 2, ... with the workers; 1, 3, ... alone
+}
+
+void RegionMode::decide() {
+    std::array<Clock::duration, kBlocks / 2> with{}, without{};
+    for (int k = 0; k < kBlocks / 2; ++k) {
+        with[static_cast<std::size_t>(k)] = block_[static_cast<std::size_t>(2 * k)];
+        without[static_cast<std::size_t>(k)] = block_[static_cast<std::size_t>(2 * k + 1)];
+    }
+    // The slowest two of each way left out: a block can take an epoch's serial end.
+    auto sum = [](std::array<Clock::duration, kBlocks / 2>& d) {
+        std::sort(d.begin(), d.end());
+        Clock::duration total{};
+        for (std::size_t k = 0; k + 2 < d.size(); ++k) total += d[k];
+        return total;
+    };
+    // Workers are kept only when they clearly help: a worker that is mostly descheduled makes the
+    // two ways equal (the caller claims its parts), and the next time it runs it costs.
+    const bool alone = sum(with) * 20 > sum(without) * 19;
+    hold_ = alone == alone_ ? std::min(2 * hold_, kHoldMax) : kHoldMin;
+    alone_ = alone;
+    pos_ = -1;
+    last_trial_end_ = region_;
+    next_trial_ = region_ + hold_;
+}
+
+void RegionMode::hint() {
+    if (pos_ < 0 && !alone_ && region_ - last_trial_end_ >= kBlock * kBlocks) next_trial_ = region_;
+}
+
+void ThreadPool::finish_part() {
+    // The last part wakes a sleeping caller; seq_cst on both sides: either this sees
+    // caller_asleep_ or the caller sees unfinished_ at 0 (and the lock orders the notify after
+    // its wait began).
+    if (unfinished_.fetch_sub(1, std::memory_order_seq_cst) == 1 && caller_asleep_.load(std::memory_order_seq_cst)) {
+        { std::lock_guard<std::mutex> lock(done_mutex_); }
+        done_.notify_one();
+    }
+}
+
+int ThreadPool::run_parts(bool caller, unsigned& last) {
+    int ran = 0;
+    unsigned s = state_.load(std::memory_order_acquire);
     for (;;) {
-        auto spin_start = std::chrono::steady_clock::now();
-        unsigned g = generation_.load(std::memory_order_acquire);
-        for (int i = 0; g == seen && !stop_.load(std::memory_order_relaxed); ++i) {
-            if ((i & 255) == 255 && std::chrono::steady_clock::now() - spin_start > kSpin) {
-                std::unique_lock<std::mutex> lock(mutex_);
-                sleeping_.fetch_add(1, std::memory_order_acq_rel);
-                wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen || stop_.load(); });
-                sleeping_.fetch_sub(1, std::memory_order_acq_rel);
-                spin_start = std::chrono::steady_clock::now();
+        const unsigned part = s & 0x7fu, parts = (s >> 8) & 0xffu;
+        if (part >= parts) break;
+        // A successful exchange claims an unclaimed part of the live region (the caller neither
+        // returns nor starts another region before that part is done), and sees its task_.
+        if (state_.compare_exchange_weak(s, (s + 1) | (caller ? kCallerTook : 0u), std::memory_order_acq_rel,
+                                         std::memory_order_acquire)) {
+            (*task_)(static_cast<int>(part));
+            finish_part();
+            ++ran;
+            s = state_.load(std::memory_order_acquire);
+        }
+    }
+    last = s;
+    return ran;
+}
+
+void ThreadPool::work(Sleeper& sleeper, unsigned seen) {
+    for (;;) {
+        unsigned s = state_.load(std::memory_order_acquire);
+        bool spun = false;  // the region was found spinning, not woken
+        if (region_of(s) == seen) {
+            const auto start = Clock::now();
+            for (int i = 1; region_of(s) == seen && !stop_.load(std::memory_order_relaxed); ++i) {
+                if ((i & 63) == 0) {
+                    const auto spent = Clock::now() - start;
+                    if (spent > kSpin) break;
+                    if (spent > kSpinAlone) std::this_thread::yield();
+                }
+                s = state_.load(std::memory_order_acquire);
             }
-            g = generation_.load(std::memory_order_acquire);
+            spun = region_of(s) != seen;
+        }
+        // Whole regions went by while this thread spun: it was descheduled.
+        const bool skipped = spun && region_of(s) != ((seen + 1) & 0xffffu);
+        if (region_of(s) == seen && !stop_.load()) {
+            std::unique_lock<std::mutex> lock(sleeper.mutex);
+            sleeper.asleep.store(true, std::memory_order_seq_cst);
+            sleeper.wake.wait(lock, [&] { return region_of(state_.load(std::memory_order_seq_cst)) != seen || stop_.load(); });
+            s = state_.load(std::memory_order_acquire);
         }
         if (stop_.load()) return;
-        seen = g;
-        if (t >= parts_) continue;  // this region uses fewer threads than the pool has
-        (*task_)(t);
-        pending_.fetch_sub(1, std::memory_order_acq_rel);
+        seen = region_of(s);
+        unsigned last;
+        const int ran = run_parts(false, last);
+        // Came spinning to a region whose parts the caller had taken: descheduled meanwhile.
+        // (Finding none left because other workers took them is no miss.)
+        if (skipped || (ran == 0 && spun && (region_of(last) != seen || (last & kCallerTook))))
+            misses_.fetch_add(1, std::memory_order_relaxed);
     }
 }
 

@@ -1,19 +1,38 @@
 // A small fork-join pool for splitting one training batch across cores: run(task) calls
-// task(t, parts) on `parts` threads (the caller is thread 0) and returns when all are done.
+// task(t) for the parts t = 0 .. parts - 1 of a region and returns when all are done.
 //
-// Why not OpenMP or a task queue: a batch is ~5 parallel regions of 0.1-1 ms each, so what
-// matters is the latency of starting and joining one, not load balancing. Workers spin on an
-// atomic generation counter for a short while after each region (the next region starts within
-// microseconds), then sleep on a condition variable, so an idle pool costs no CPU. In the
-// browser the same code runs on Emscripten pthreads (Web Workers over SharedArrayBuffer); a
-// build without pthreads has no workers and runs every task inline.
+// Why not OpenMP or a task queue: a batch is ~10 parallel regions of 0.01-1 ms each, so what
+// matters is the latency of starting and joining one, not load balancing.
+//
+// A part is run by whichever thread claims it first: the caller runs part 0, then claims what no
+// worker has claimed yet. So a descheduled worker (another program has its core) delays a region
+// only by a part it is already running, never by parts it has not reached. Which thread runs a
+// part does not change results: a part computes the same outputs into the same (per-part)
+// scratch on any thread.
+//
+// Between regions a worker spins for a short while (the next region usually starts within
+// microseconds), yielding its core after the first microseconds to anyone else who wants it,
+// then sleeps on a condition variable, so an idle pool costs no CPU. A caller waiting for a
+// worker's part spins briefly, then sleeps, leaving its core to that worker.
+//
+// When the cores are taken by other programs, two threads only get in each other's way, so the
+// caller tries both ways now and then (RegionMode) and keeps the faster: with the workers, or
+// alone, running the same parts one after the other (so results do not depend on the machine's
+// load). Workers arriving after the caller took their parts, or a caller waiting long for a
+// worker's part, bring the next try forward.
+//
+// In the browser the same code runs on Emscripten pthreads (Web Workers over SharedArrayBuffer);
+// a build without pthreads has no workers and runs every task inline.
 #pragma once
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -31,6 +50,40 @@ void set_max_threads(int n);
 /// little to more), always within [1, max_threads()].
 int resolve_threads(int requested);
 
+/// Decides, region by region, whether a pool's caller runs a region with the workers or alone,
+/// by trying both: a trial alternates blocks of kBlock regions with and without workers, each
+/// timed from its first region's start to the next block's, and the way whose blocks took less
+/// (the slowest two of each way left out; the workers' only if 5% less) is kept for `hold` regions: kHoldMin, doubling each
+/// time a trial agrees with the previous one, up to kHoldMax.
+class RegionMode {
+public:
+    using Clock = std::chrono::steady_clock;
+    static constexpr int kBlock = 8;
+    static constexpr int kBlocks = 16;  // per trial, alternately with workers and alone
+    static constexpr long kHoldMin = 512;
+    static constexpr long kHoldMax = 32768;
+
+    /// Whether the region starting at `now` runs alone. Called once per region.
+    bool alone(Clock::time_point now);
+    /// Signs that workers are descheduled: try both ways at the next region, if not tried within
+    /// the last trial's length and now running with the workers.
+    void hint();
+    bool trying() const { return pos_ >= 0; }
+    bool kept_alone() const { return alone_; }
+
+private:
+    void decide();
+
+    long region_ = 0;      // regions seen
+    long next_trial_ = 0;  // the region at which the next trial starts
+    long last_trial_end_ = 0;
+    long hold_ = kHoldMin;
+    int pos_ = -1;  // the region's place in the current trial; -1: none
+    bool alone_ = false;
+    Clock::time_point block_start_{};
+    std::array<Clock::duration, kBlocks> block_{};
+};
+
 class ThreadPool {
 public:
     /// `threads` in total, the calling thread included (threads - 1 workers are started).
@@ -41,26 +94,52 @@ public:
 
     int size() const { return static_cast<int>(workers_.size()) + 1; }
 
-    /// Calls task(t) for t = 0 .. parts - 1 (parts <= size(); all threads by default), t = 0 on
-    /// the calling thread; returns when every call has returned. Tasks must not throw (they are
-    /// arithmetic on preallocated buffers). One calling thread at a time.
+    /// Calls task(t) once for each t = 0 .. parts - 1 (parts <= size(); all threads by default),
+    /// t = 0 on the calling thread, the others on whichever thread claims them first (the caller
+    /// included); no two calls with the same t run at once, so per-part scratch indexed by t is
+    /// safe, per-thread scratch (thread_local) too. Returns when every call has returned. Tasks
+    /// must not throw (they are arithmetic on preallocated buffers). One calling thread at a time.
     void run(const std::function<void(int)>& task, int parts = 0);
 
-    /// Adds workers until size() >= threads (within max_threads()); call between runs.
+    /// Adds workers until size() >= threads (within max_threads() and 64); call between runs.
     void ensure(int threads);
 
 private:
-    void work(int t, unsigned seen);
+    using Clock = std::chrono::steady_clock;
+
+    // Where a worker sleeps. One per worker, not one condition variable for all: glibc's
+    // notify_all (before 2.41) waits until every thread woken by the previous notify has run,
+    // so a worker woken but descheduled held up the caller's next notify.
+    struct Sleeper {
+        std::mutex mutex;
+        std::condition_variable wake;
+        std::atomic<bool> asleep{false};  // may be waiting on `wake`: notify it
+    };
+
+    void work(Sleeper& sleeper, unsigned seen);
+    /// Claims and runs parts of the current region until none is left; returns how many it ran
+    /// and, in `last`, the state it last saw.
+    int run_parts(bool caller, unsigned& last);
+    void finish_part();
+    /// The caller's: counts n misses at `now`; two in a short while bring a trial forward.
+    void strike(Clock::time_point now, int n);
 
     std::vector<std::thread> workers_;
+    std::vector<std::unique_ptr<Sleeper>> sleepers_;  // sleepers_[i] is workers_[i]'s
     const std::function<void(int)>* task_ = nullptr;
-    int parts_ = 1;
-    std::atomic<unsigned> generation_{0};
-    std::atomic<int> pending_{0};
-    std::atomic<int> sleeping_{0};
+    // The current region in one word, so that claiming a part (a compare-exchange) is claiming
+    // it of that region: its number (bits 16-31, wrapping), its parts (bits 8-15), whether the
+    // caller ran a part beyond part 0 (bit 7) and its next unclaimed part (bits 0-6).
+    std::atomic<unsigned> state_{0};
+    std::atomic<int> unfinished_{0};  // parts of the current region not yet returned
+    std::atomic<bool> caller_asleep_{false};
+    std::atomic<int> misses_{0};  // workers' misses not yet counted by the caller
     std::atomic<bool> stop_{false};
-    std::mutex mutex_;
-    std::condition_variable wake_;
+    std::mutex done_mutex_;
+    std::condition_variable done_;  // the caller: the region's last part returned
+    // The caller's own (one caller at a time).
+    RegionMode mode_;
+    Clock::time_point last_strike_{};
 };
 
 /// The threads a run splits its batches across: `count` threads of `pool` (no pool: the calling

@@ -4,7 +4,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <set>
+#include <thread>
+
+#if defined(__unix__) && !defined(__EMSCRIPTEN__)
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+#endif
 
 #include "network.hpp"
 #include "rng.hpp"
@@ -77,6 +85,138 @@ TEST_CASE("run calls every part once per region, region after region, and return
     CHECK(resolve_threads(1) == 1);
     CHECK(resolve_threads(0) >= 1);
 }
+
+TEST_CASE("RegionMode keeps the faster way, alone or with the workers, and keeps trying the other") {
+    using Clock = RegionMode::Clock;
+    using us = std::chrono::microseconds;
+    // Regions take `shared` or `alone` microseconds depending on how they run; counts how many of
+    // `regions` ran alone.
+    auto run = [](RegionMode& mode, Clock::time_point& now, long regions, long shared, long alone) {
+        long ran_alone = 0;
+        for (long r = 0; r < regions; ++r) {
+            const bool a = mode.alone(now);
+            ran_alone += a ? 1 : 0;
+            now += us(a ? alone : shared);
+        }
+        return ran_alone;
+    };
+    Clock::time_point now{};
+    RegionMode mode;
+    // Idle: the workers save 30%. Only the trials run alone: their half, ever rarer.
+    long alone = run(mode, now, 100000, 70, 100);
+    CHECK(!mode.kept_alone());
+    CHECK(alone > 0);
+    CHECK(alone < 100000 / 50);
+    // Busy: with the workers a region takes twice as long. From the next trial on (within
+    // kHoldMax regions) it runs mostly alone; the trials still run some regions with the workers.
+    run(mode, now, RegionMode::kHoldMax + RegionMode::kBlock * RegionMode::kBlocks + 1, 200, 100);
+    CHECK(mode.kept_alone());
+    alone = run(mode, now, 100000, 200, 100);
+    CHECK(alone > 100000 - 100000 / 50);
+    CHECK(alone < 100000);
+    // Idle again: back to the workers at the next trial, within kHoldMax regions.
+    run(mode, now, RegionMode::kHoldMax + RegionMode::kBlock * RegionMode::kBlocks + 1, 70, 100);
+    CHECK(!mode.kept_alone());
+    // A tie (a worker that never gets a core: the caller claims its parts) is decided alone.
+    RegionMode tie;
+    Clock::time_point t{};
+    run(tie, t, RegionMode::kBlock * RegionMode::kBlocks + 1, 100, 100);
+    CHECK(tie.kept_alone());
+    // A hint starts a trial at once when running with the workers, not while trying or alone.
+    RegionMode hinted;
+    Clock::time_point h{};
+    run(hinted, h, 1000, 70, 100);  // first trial done, kept the workers for a while
+    REQUIRE(!hinted.kept_alone());
+    REQUIRE(!hinted.trying());
+    hinted.hint();
+    hinted.alone(h);
+    CHECK(hinted.trying());
+}
+
+#if defined(__unix__) && !defined(__EMSCRIPTEN__)
+namespace {
+// A thread stopped by a signal whose handler waits: as if the OS had descheduled it, wherever it
+// was (spinning for a region or asleep).
+std::atomic<bool> g_stopped{false}, g_release{false};
+extern "C" void stop_here(int) {
+    g_stopped.store(true);
+    while (!g_release.load()) {
+        timespec ts{0, 200000};
+        nanosleep(&ts, nullptr);
+    }
+}
+}  // namespace
+
+TEST_CASE("the pool makes progress while one of its threads is descheduled: others run its parts") {
+    static_assert(std::atomic<bool>::is_always_lock_free, "used in a signal handler");
+    for (int threads : {2, 3}) {
+        CAPTURE(threads);
+        ThreadPool pool(threads);
+        const pthread_t caller = pthread_self();
+        // A worker's handle: a thread other than the caller that ran a part (on a busy machine
+        // the caller may run every part for a while).
+        pthread_t worker = caller;
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        while (pthread_equal(worker, caller) && std::chrono::steady_clock::now() < until) {
+            std::vector<pthread_t> ran(static_cast<std::size_t>(threads), caller);
+            pool.run([&](int t) {
+                ran[static_cast<std::size_t>(t)] = pthread_self();
+                for (volatile int spin = 0; spin < 20000; ++spin) {
+                }  // long enough for a worker to claim a part
+            });
+            for (pthread_t p : ran)
+                if (!pthread_equal(p, caller)) worker = p;
+        }
+        REQUIRE(!pthread_equal(worker, caller));
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the worker is asleep by now
+
+        struct sigaction action {}, before {};
+        action.sa_handler = stop_here;
+        sigemptyset(&action.sa_mask);
+        REQUIRE(sigaction(SIGUSR1, &action, &before) == 0);
+        g_stopped = false;
+        g_release = false;
+        REQUIRE(pthread_kill(worker, SIGUSR1) == 0);
+        while (!g_stopped.load()) std::this_thread::yield();
+        // A pool that waits for the stopped worker would hang: release it after 2 s in any case,
+        // and check that every region below returned before that.
+        std::thread watchdog([] {
+            for (int i = 0; i < 200 && !g_release.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            g_release = true;
+        });
+        bool returned_while_stopped = true;
+        std::vector<int> calls(static_cast<std::size_t>(threads), 0);
+        int by_caller = 0, by_stopped = 0;
+        for (int region = 0; region < 50; ++region) {
+            std::vector<pthread_t> ran(static_cast<std::size_t>(threads), caller);
+            std::vector<std::atomic<int>> once(static_cast<std::size_t>(threads));
+            pool.run([&](int t) {
+                ran[static_cast<std::size_t>(t)] = pthread_self();
+                once[static_cast<std::size_t>(t)].fetch_add(1);
+            });
+            returned_while_stopped = returned_while_stopped && !g_release.load();
+            for (int t = 0; t < threads; ++t) {
+                const auto k = static_cast<std::size_t>(t);
+                calls[k] += once[k].load();
+                by_caller += pthread_equal(ran[k], caller) ? 1 : 0;
+                by_stopped += pthread_equal(ran[k], worker) ? 1 : 0;
+            }
+        }
+        g_release = true;
+        watchdog.join();
+        sigaction(SIGUSR1, &before, nullptr);
+        CHECK(returned_while_stopped);
+        CHECK(calls == std::vector<int>(static_cast<std::size_t>(threads), 50));  // every part once per region
+        CHECK(by_stopped == 0);
+        if (threads == 2) CHECK(by_caller == 2 * 50);  // the caller ran the stopped worker's parts
+        else CHECK(by_caller >= 50);
+        // Released, the pool goes on.
+        std::atomic<int> total{0};
+        for (int region = 0; region < 100; ++region) pool.run([&](int) { total.fetch_add(1); });
+        CHECK(total.load() == 100 * threads);
+    }
+}
+#endif
 
 TEST_CASE("the thread limit is the front end's: requests, pools and Threads stay within it") {
     const int before = max_threads();
