@@ -48,8 +48,9 @@ ZIMPUTE_METHODS = [
     ("zimpute --dispersion gene", ["--dispersion", "gene"]),
     ("zimpute --learning-rate 0.001", ["--learning-rate", "0.001"]),
     ("zimpute --rule mean", ["--rule", "mean"]),
+    ("zimpute --calibrate true", ["--calibrate", "true"]),
 ]
-QUICK_ZIMPUTE = {"zimpute defaults", "zimpute --preset dca"}
+QUICK_ZIMPUTE = {"zimpute defaults", "zimpute --preset dca", "zimpute --calibrate true"}
 
 # Datasets: (name, kind, spec, seeds in the full run, seeds with --quick (0: left out)).
 REAL = [
@@ -279,7 +280,12 @@ def zimpute_job(zimpute, options, data, truth, out, seed):
     summary = json.loads(p.stdout.strip().splitlines()[-1].split(" ", 1)[1])
     with open(metrics) as f:
         own = json.load(f)
-    return {"seconds": secs, "epochs": summary.get("epochs"), "own": own}
+    out = {"seconds": secs, "epochs": summary.get("epochs"), "own": own}
+    if "calibration" in summary:  # what self-calibration chose, and how long it took
+        chosen = summary["calibration"]["chosen"]
+        out["chosen"] = f"{chosen['candidate']} training, {chosen['rule']} rule"
+        out["calibration_seconds"] = summary["calibration_seconds"]
+    return out
 
 
 def torch_job(python, data, out, seed):
@@ -293,7 +299,7 @@ def torch_job(python, data, out, seed):
 # ---------------------------------------------------------------- driver
 
 
-def evaluate_dataset(name, ds, seeds, zimpute, python, pool, quick, log):
+def evaluate_dataset(name, ds, seeds, zimpute, python, pool, quick, log, only_methods=None, peers=True):
     genes, cells, observed, truth = ds["genes"], ds["cells"], ds["observed"], ds["truth"]
     rows = {}
 
@@ -302,6 +308,8 @@ def evaluate_dataset(name, ds, seeds, zimpute, python, pool, quick, log):
         r.append(dict(seed=seed, **scores, **(extra or {})))
 
     methods = [(n, o) for n, o in ZIMPUTE_METHODS if not quick or n in QUICK_ZIMPUTE]
+    if only_methods:
+        methods = [(n, o) for n, o in methods if any(t in n for t in only_methods.split(","))]
     for seed in seeds:
         d = os.path.join(CACHE, "quality", name.replace(" ", "_").replace(",", "").replace("%", "pct"), str(seed))
         os.makedirs(d, exist_ok=True)
@@ -313,14 +321,16 @@ def evaluate_dataset(name, ds, seeds, zimpute, python, pool, quick, log):
         for method, options in methods:
             out = os.path.join(d, method.replace(" ", "_").replace("-", "") + ".csv")
             jobs[pool.submit(zimpute_job, zimpute, options, data, truth_path, out, seed)] = (method, out)
-        out = os.path.join(d, "dca_torch.csv")
-        jobs[pool.submit(torch_job, python, data, out, seed)] = ("DCA (PyTorch)", out)
+        if peers:
+            out = os.path.join(d, "dca_torch.csv")
+            jobs[pool.submit(torch_job, python, data, out, seed)] = ("DCA (PyTorch)", out)
 
         # In this thread while the pool works.
         add("observed (masked)", seed, score(masked, masked, truth, where))
-        t0 = time.perf_counter()
-        imp = magic(masked, seed=seed)
-        add("MAGIC (numpy)", seed, score(masked, imp, truth, where), {"seconds": time.perf_counter() - t0})
+        if peers:
+            t0 = time.perf_counter()
+            imp = magic(masked, seed=seed)
+            add("MAGIC (numpy)", seed, score(masked, imp, truth, where), {"seconds": time.perf_counter() - t0})
         if "mean" in ds:
             rate = where.sum() / np.count_nonzero(observed)
             add(ORACLE, seed, score(masked, perfect_model(masked, ds["mean"], ds["dropout"], rate), truth, where))
@@ -353,7 +363,7 @@ def summary(values):
 ORACLE = "bound: each entry's rate known"
 PARAMETERS = "bound: simulator's parameters known"
 ORDER = ["zimpute defaults", "zimpute --preset dca", "zimpute --preset course", "zimpute --dispersion gene",
-         "zimpute --learning-rate 0.001", "zimpute --rule mean", "DCA (PyTorch)", "MAGIC (numpy)",
+         "zimpute --learning-rate 0.001", "zimpute --rule mean", "zimpute --calibrate true", "DCA (PyTorch)", "MAGIC (numpy)",
          "observed (masked)", PARAMETERS, ORACLE]
 
 
@@ -441,6 +451,8 @@ def main():
     ap.add_argument("--json", help="write the results here (default: bench/quality.json, or "
                     "bench/.cache/quality-quick.json with --quick)")
     ap.add_argument("--only", help="datasets whose name contains this text")
+    ap.add_argument("--methods", help="only the zimpute methods whose name contains one of these comma-separated texts")
+    ap.add_argument("--no-peers", action="store_true", help="leave out DCA (PyTorch) and MAGIC")
     ap.add_argument("--commit", help="the commit --zimpute was built from, for the record (default: this "
                     "tree's HEAD, marked +uncommitted when tracked files have changes)")
     ap.add_argument("--report", metavar="JSON", help="print the tables of an earlier run's JSON and stop")
@@ -478,7 +490,8 @@ def main():
                 ds = simulated(args.zimpute, *spec)
                 source = f"zimpute simulate --genes {spec[0]} --cells {spec[1]} --zero-fraction {spec[2]} --seed 1"
             seeds = list(range(1, n + 1))
-            rows = evaluate_dataset(name, ds, seeds, args.zimpute, python, pool, args.quick, log)
+            rows = evaluate_dataset(name, ds, seeds, args.zimpute, python, pool, args.quick, log, args.methods,
+                                    not args.no_peers)
             obs = ds["observed"]
             result["datasets"][name] = {
                 "source": source, "genes": obs.shape[0], "cells": obs.shape[1],

@@ -311,6 +311,48 @@ std::string recovery_line(Session& s) {
            " time(s) and recovered each time (earlier weights restored, learning rate halved; it ended at " + lr + ")";
 }
 
+namespace {
+
+// Candidate k (0-based) of the calibration.
+std::string candidate_line(const Calibration& c, int k) {
+    return "zimpute: calibration candidate " + std::to_string(k + 1) + "/" + std::to_string(c.candidates()) +
+           ": the " + calibration_candidates()[static_cast<std::size_t>(k)] + " training settings";
+}
+
+std::string score_text(double score) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4f", score);
+    return buf;
+}
+
+}  // namespace
+
+std::vector<std::string> calibration_start_lines(Session& s) {
+    const Calibration* c = s.calibration();
+    if (!c) throw std::logic_error("calibration_start_lines before start_calibration");
+    std::string names;
+    for (const auto& n : calibration_candidates()) names += (names.empty() ? "" : ", ") + n;
+    return {"zimpute: calibrating on the data (--calibrate): " + std::to_string(c->result().held_out) +
+                " non-zero counts held out; " + std::to_string(c->candidates()) + " candidates (" + names +
+                ") trained on the rest and scored on recovering them with each rule, then the best trained on everything",
+            candidate_line(*c, 0)};
+}
+
+std::vector<std::string> calibration_scored_lines(Session& s) {
+    const Calibration* c = s.calibration();
+    if (!c || c->result().trials.empty()) throw std::logic_error("calibration_scored_lines before a candidate was scored");
+    if (c->cancelled()) return {};
+    const auto& trials = c->result().trials;
+    std::string line = "zimpute: calibration: " + trials.back().candidate + " training, " +
+                       std::to_string(trials.back().epochs) + " epochs; held-out error (lower is better)";
+    for (const auto& t : trials)
+        if (t.candidate == trials.back().candidate) line += " " + to_string(t.rule) + " " + score_text(t.score);
+    if (!c->done()) return {line, candidate_line(*c, c->candidate() + 1)};
+    const CalibrationTrial& best = trials[c->result().chosen];
+    return {line, "zimpute: calibration chose the " + best.candidate + " training with the " + to_string(best.rule) +
+                      " rule (" + score_text(best.score) + "); training it on all the data"};
+}
+
 std::string summary_json(Session& s, double parse_seconds, const std::vector<std::pair<std::string, double>>& extra) {
     const Trainer* t = s.trainer();
     const int epochs = t ? t->epoch() : 0;
@@ -319,6 +361,8 @@ std::string summary_json(Session& s, double parse_seconds, const std::vector<std
                     json_number(train_seconds) + ",\"epochs\":" + std::to_string(epochs) +
                     ",\"recoveries\":" + std::to_string(t ? t->recoveries() : 0);
     if (epochs > 0) j += ",\"sec_per_epoch\":" + json_number(train_seconds / epochs);
+    if (const Calibration* c = s.calibration(); c && c->done() && !c->cancelled())
+        j += ",\"calibration_seconds\":" + json_number(c->seconds()) + ",\"calibration\":" + c->result().json();
     if (s.model())
         j += ",\"genes\":" + std::to_string(s.data().n_genes()) +
              ",\"genes_imputed\":" + std::to_string(s.imputed_genes().size());

@@ -99,9 +99,15 @@ std::string training_line(Session& s);
 std::string progress_line(const EpochReport& r, int epochs, bool quiet);
 /// The closing line after divergence recoveries; empty without any.
 std::string recovery_line(Session& s);
+/// After start_calibration: what is held out and tried, then the first candidate's line.
+std::vector<std::string> calibration_start_lines(Session& s);
+/// After a calibration step that scored a candidate: its scores, then the next candidate's line,
+/// or (calibration done) the choice. The driver then calls start_training and training_line.
+std::vector<std::string> calibration_scored_lines(Session& s);
 
 /// RESULT_JSON's object for impute/train/apply: parse_seconds, train_seconds, epochs,
-/// recoveries, sec_per_epoch (after an epoch), genes and genes_imputed (with a model), the
+/// recoveries, sec_per_epoch (after an epoch), calibration_seconds and calibration
+/// (CalibrationResult::json(), with calibrate), genes and genes_imputed (with a model), the
 /// driver's `extra` numbers, and metrics (with a truth; the report without the gene names).
 std::string summary_json(Session& s, double parse_seconds, const std::vector<std::pair<std::string, double>>& extra = {});
 

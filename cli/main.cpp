@@ -61,7 +61,21 @@ void say(const std::string& line) {
     if (!line.empty()) std::cerr << line << "\n";
 }
 
+void calibrate(Session& s, bool quiet) {
+    Calibration& c = s.start_calibration();
+    for (const auto& l : calibration_start_lines(s)) say(l);
+    c.on_epoch = [&](const EpochReport& r) { say(progress_line(r, s.settings().train.epochs, quiet)); };
+    std::size_t scored = 0;
+    for (bool done = false; !done;) {
+        done = c.step(1.0);
+        if (c.result().trials.size() == scored) continue;
+        scored = c.result().trials.size();
+        for (const auto& l : calibration_scored_lines(s)) say(l);
+    }
+}
+
 void train(Session& s, bool quiet) {
+    if (s.settings().calibrate) calibrate(s, quiet);
     Trainer& t = s.start_training();
     say(training_line(s));
     t.on_epoch = [&](const EpochReport& r) { say(progress_line(r, t.epochs(), quiet)); };

@@ -27,8 +27,9 @@ std::string save_model(const Model& model, bool genes_named) {
     std::ostringstream h;
     h << "ZIMPUTE-MODEL " << kModelFormatVersion << "\n";
     for (const auto& d : option_docs())
-        if (d.key != "threads")  // how this machine runs, not part of the model
+        if (d.key != "threads" && d.key != "calibrate")  // how a run went, not part of the model
             h << "option " << d.key << " " << get_option(model.settings, d.key) << "\n";
+    if (!model.calibration.empty()) h << "calibration " << model.calibration << "\n";
     h << "genes_total " << model.prep.n_genes_total << "\n";
     h << "genes_named " << (genes_named ? 1 : 0) << "\n";
     h << "kept_genes " << join(model.prep.kept_genes) << "\n";
@@ -166,6 +167,8 @@ Model load_model(std::string_view bytes, const std::string& source, bool* genes_
         if (it == fields.end()) throw InputError(source + ": model header lacks 'genes_named'");
         *genes_named = it->second == "1";
     }
+    // Kept as text for files saved again; reports never echo it (a file's text is not trusted JSON).
+    if (const auto it = fields.find("calibration"); it != fields.end()) m.calibration = it->second;
     for (Eigen::Index i = 0; i < m.prep.n_genes_total; ++i) m.genes.push_back(r.next_line());
     if (r.next_line() != "data") throw r.fail("expected 'data' after the gene names");
 
@@ -176,6 +179,8 @@ Model load_model(std::string_view bytes, const std::string& source, bool* genes_
         const auto it = fields.find(k);
         return it == fields.end() ? std::string() : it->second;
     };
+    for (const char* k : {"params", "stats"})
+        if (count(k).empty()) throw InputError(source + ": model header lacks '" + k + "'");
     if (count("params") != std::to_string(layout.params) || count("stats") != std::to_string(layout.stats))
         throw InputError(source + ": parameter counts do not match the options in the header (damaged file?)");
     const std::size_t p = static_cast<std::size_t>(layout.params), s = static_cast<std::size_t>(layout.stats);

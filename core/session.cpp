@@ -55,6 +55,7 @@ const CountMatrix& Session::load_mtx(std::string_view mtx, std::string_view feat
 }
 
 const CountMatrix& Session::set_data(CountMatrix m) {
+    calibration_.reset();  // it refers to the data
     data_ = std::move(m);
     truth_.reset();
     model_.reset();
@@ -89,6 +90,7 @@ void Session::load_model(std::string_view bytes, const std::string& source) {
     run_on(m, Threads::of_shared_pool(settings_.train.threads));
     gene_map_ = match_model_genes(m, model_genes_named_, *data_);
     trainer_.reset();
+    calibration_.reset();
     prepared_ = std::make_unique<Preprocessed>(apply_preprocess(m.prep, data_->counts, &gene_map_));
     model_ = std::move(m);
     const int threads = settings_.train.threads;  // how this session runs, not the file's
@@ -97,10 +99,29 @@ void Session::load_model(std::string_view bytes, const std::string& source) {
     imputed_.reset();
 }
 
+Calibration& Session::start_calibration() {
+    if (!data_) throw std::logic_error("load the data before calibrating");
+    if (!settings_.calibrate) throw std::logic_error("start_calibration without the calibrate setting");
+    trainer_.reset();
+    model_.reset();
+    prepared_.reset();
+    imputed_.reset();
+    calibration_.reset();
+    calibration_ = std::make_unique<Calibration>(*data_, settings_, Threads::of_shared_pool(settings_.train.threads));
+    return *calibration_;
+}
+
 Trainer& Session::start_training() {
     if (!data_) throw std::logic_error("load the data before training");
+    Settings chosen = settings_;
+    if (settings_.calibrate) {
+        if (!calibration_ || !calibration_->done() || calibration_->cancelled())
+            throw std::logic_error("with calibrate, step start_calibration() to its end before training");
+        chosen = calibration_->result().settings;
+    }
     trainer_.reset();
-    model_ = create_model(*data_, settings_);
+    model_ = create_model(*data_, chosen);
+    if (calibration_) model_->calibration = calibration_->result().json();
     model_genes_named_ = data_->genes_named();
     gene_map_.resize(static_cast<std::size_t>(data_->n_genes()));
     for (std::size_t i = 0; i < gene_map_.size(); ++i) gene_map_[i] = static_cast<Eigen::Index>(i);
@@ -159,12 +180,15 @@ std::string Session::report_json(bool with_gene_names) const {
     os << "\"settings\":{";
     Settings s = model_ ? model_->settings : settings_;
     s.train.threads = settings_.train.threads;  // how this session ran: not part of the model
+    s.calibrate = settings_.calibrate;
     bool first = true;
     for (const auto& d : option_docs()) {
         os << (first ? "" : ",") << '"' << d.key << "\":\"" << get_option(s, d.key) << '"';
         first = false;
     }
-    os << "},\"genes\":" << data().n_genes() << ",\"cells\":" << data().n_cells();
+    os << "}";
+    if (calibration_ && calibration_->done() && !calibration_->cancelled()) os << ",\"calibration\":" << calibration_->result().json();
+    os << ",\"genes\":" << data().n_genes() << ",\"cells\":" << data().n_cells();
     if (model_) {
         const std::vector<Eigen::Index> rows = imputed_genes();
         os << ",\"genes_imputed\":" << rows.size();

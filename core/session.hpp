@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "count_matrix.hpp"
+#include "calibrate.hpp"
 #include "count_writer.hpp"
 #include "impute.hpp"
 #include "metrics.hpp"
@@ -38,7 +39,13 @@ public:
     /// Loads a saved model to impute the data without training (InputError if genes differ).
     void load_model(std::string_view bytes, const std::string& source);
 
-    /// Fits preprocessing, builds the network with the current settings, prepares a trainer.
+    /// With settings().calibrate: holds out part of the data's counts and prepares the candidates
+    /// (core/calibrate). Step it to the end before start_training, which then trains its choice.
+    Calibration& start_calibration();
+    Calibration* calibration() { return calibration_.get(); }
+
+    /// Fits preprocessing, builds the network with the current settings (or, with calibrate, the
+    /// finished calibration's choice), prepares a trainer.
     Trainer& start_training();
     Trainer* trainer() { return trainer_.get(); }
 
@@ -80,6 +87,7 @@ private:
     bool model_genes_named_ = false;
     std::vector<Eigen::Index> gene_map_;  // data gene index for each model gene
     std::unique_ptr<Preprocessed> prepared_;
+    std::unique_ptr<Calibration> calibration_;
     std::unique_ptr<Trainer> trainer_;
     std::optional<Eigen::MatrixXf> imputed_;
 };

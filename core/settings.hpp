@@ -44,6 +44,9 @@ struct Settings {
     TrainOptions train;
     ImputeRule rule = ImputeRule::posterior;  ///< best on the course metrics (see README)
     std::uint64_t seed = 42;
+    /// Choose the training settings and rule on the data itself before training (core/calibrate):
+    /// a run-time choice, like threads; a model file carries what was chosen and tried instead.
+    bool calibrate = false;
 };
 
 /// The network the settings describe. The one place where zero inflation (a pi head) follows

@@ -26,6 +26,7 @@ struct Model {
     PreprocessParams prep;
     std::vector<std::string> genes;  ///< all gene names of the training file, in order
     std::unique_ptr<Network<float>> net;
+    std::string calibration;  ///< CalibrationResult::json() of how settings were chosen, or empty
 };
 
 /// Fits preprocessing on `data` and builds a freshly initialised network (seeded). The network

@@ -59,43 +59,46 @@ public:
 
     void loadModel(val bytes, std::string name) { guarded([&] { session_.load_model(js_to_bytes(bytes), name); }); }
 
+    // Starts the calibration (with the calibrate setting) or the training. {calibrating, epochs,
+    // lines: the command contract's lines to show, and without calibration trainCells and
+    // validationCells}.
     val startTraining() {
         return guarded([&] {
-            Trainer& t = session_.start_training();
-            reported_ = 0;
+            reported_ = scored_ = 0;
+            calibrating_ = session_.settings().calibrate;
+            if (!calibrating_) return training_started({});
+            Calibration& c = session_.start_calibration();
             val o = val::object();
-            o.set("trainCells", static_cast<double>(t.n_train()));
-            o.set("validationCells", static_cast<double>(t.n_validation()));
-            o.set("epochs", t.epochs());
+            o.set("calibrating", true);
+            o.set("candidates", c.candidates());
+            o.set("heldOut", static_cast<double>(c.result().held_out));
+            o.set("epochs", session_.settings().train.epochs);
+            o.set("lines", strings_to_js(calibration_start_lines(session_)));
             return o;
         });
     }
 
-    // Trains for about budget_ms and reports what happened since the last call.
+    // Trains for about budget_ms and reports what happened since the last call: {done, phase
+    // ("calibrating" or "training"), epoch, epochs, fraction, stopReason, recoveries,
+    // trainSeconds, reports (epochs ended), lines (the contract's lines: a candidate scored, the
+    // choice, the training line), and while calibrating candidate and candidates}.
     val step(double budget_ms) {
         return guarded([&] {
+            if (calibrating_) return calibration_step(budget_ms);
             Trainer* t = session_.trainer();
             if (!t) throw std::logic_error("call startTraining before step");
             const bool done = t->step(budget_ms / 1000.0);
-            val reports = val::array();
-            const auto& h = t->history();
-            for (; reported_ < h.size(); ++reported_) reports.call<void>("push", report_to_js(h[reported_]));
-            val o = val::object();
-            o.set("done", done);
-            o.set("epoch", t->epoch());
-            o.set("epochs", t->epochs());
-            o.set("fraction", t->epoch_fraction());
-            o.set("stopReason", to_string(t->stop_reason()));
-            o.set("recoveries", t->recoveries());
-            o.set("trainSeconds", t->train_seconds());
-            o.set("reports", reports);
+            val o = trainer_status(*t, done);
+            o.set("phase", std::string("training"));
+            o.set("lines", val::array());
             return o;
         });
     }
 
     void cancel() {
         guarded([&] {
-            if (Trainer* t = session_.trainer()) t->cancel();
+            if (calibrating_) session_.calibration()->cancel();
+            else if (Trainer* t = session_.trainer()) t->cancel();
         });
     }
 
@@ -151,8 +154,68 @@ public:
     }
 
 private:
+    // Epoch reports since the last call and the trainer's state.
+    val trainer_status(const Trainer& t, bool done) {
+        val reports = val::array();
+        const auto& h = t.history();
+        for (; reported_ < h.size(); ++reported_) reports.call<void>("push", report_to_js(h[reported_]));
+        val o = val::object();
+        o.set("done", done);
+        o.set("epoch", t.epoch());
+        o.set("epochs", t.epochs());
+        o.set("fraction", t.epoch_fraction());
+        o.set("stopReason", to_string(t.stop_reason()));
+        o.set("recoveries", t.recoveries());
+        o.set("trainSeconds", t.train_seconds());
+        o.set("reports", reports);
+        return o;
+    }
+
+    val training_started(std::vector<std::string> lines) {
+        Trainer& t = session_.start_training();
+        reported_ = 0;
+        lines.push_back(training_line(session_));
+        val o = val::object();
+        o.set("calibrating", false);
+        o.set("trainCells", static_cast<double>(t.n_train()));
+        o.set("validationCells", static_cast<double>(t.n_validation()));
+        o.set("epochs", t.epochs());
+        o.set("lines", strings_to_js(lines));
+        return o;
+    }
+
+    val calibration_step(double budget_ms) {
+        Calibration& c = *session_.calibration();
+        const bool done = c.step(budget_ms / 1000.0);
+        val o = trainer_status(*c.trainer(), false);  // the candidate's epochs
+        o.set("phase", std::string("calibrating"));
+        o.set("candidate", c.candidate());
+        o.set("candidates", c.candidates());
+        std::vector<std::string> lines;
+        if (c.result().trials.size() > scored_) {
+            scored_ = c.result().trials.size();
+            lines = calibration_scored_lines(session_);
+            reported_ = 0;  // the next candidate's trainer starts its own history
+        }
+        if (done && c.cancelled()) {
+            o.set("done", true);
+            o.set("stopReason", std::string("cancelled"));
+            o.set("lines", strings_to_js(lines));
+        } else if (done) {  // the chosen settings' training starts: its lines follow the choice
+            calibrating_ = false;
+            const val training = training_started(lines);
+            o.set("training", training);
+            o.set("lines", training["lines"]);
+        } else {
+            o.set("lines", strings_to_js(lines));
+        }
+        return o;
+    }
+
     Session session_;
     std::size_t reported_ = 0;
+    std::size_t scored_ = 0;    // calibration trials reported
+    bool calibrating_ = false;  // startTraining began a calibration that has not ended
 };
 
 }  // namespace

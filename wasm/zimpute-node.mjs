@@ -134,12 +134,12 @@ const say = (line) => { if (line) process.stderr.write(`${line}\n`); };
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 async function train(session, quiet, Z) {
-  session.startTraining();
-  say(session.trainingLine());
+  for (const line of session.startTraining().lines) say(line);  // calibration's or the training's
   let status;
   do {
     status = session.step(250);
     for (const r of status.reports) say(Z.progressLine(r, status.epochs, quiet));
+    for (const line of status.lines) say(line);
     await nextTurn();
   } while (!status.done);
   say(session.recoveryLine());

@@ -54,6 +54,30 @@ function showGenesImputed(box, report) {
   else box.append(p);
 }
 
+// With "calibrate": what was tried on the held-out counts and what was chosen (report.calibration,
+// core/calibrate.hpp).
+export function calibrationText(report) {
+  const c = report && report.calibration;
+  if (!c) return '';
+  const tried = c.trials.map((t) => `${t.candidate} training, ${t.rule} rule: ${t.score.toFixed(3)}`);
+  return `Calibration held out ${c.held_out} non-zero counts and chose the ${c.chosen.candidate} training ` +
+    `with the ${c.chosen.rule} rule (held-out error ${c.chosen.score.toFixed(3)}; lower is better). ` +
+    `Tried: ${tried.join('; ')}.`;
+}
+
+function showCalibration(box, report) {
+  const text = calibrationText(report);
+  if (!text) return;
+  const p = document.createElement('p');
+  p.id = 'calibration';
+  p.className = 'hint';
+  p.textContent = text;
+  box.append(p);
+}
+
+// The contract's lines ("zimpute: calibration: ...") as the page shows them.
+const plainLine = (line) => line.replace(/^zimpute: /, '');
+
 // page: {client, state: {files, lastReport}, settings() -> the form's values, setRunning(on)}.
 export function initTrainingPanel(page) {
   const { client, state } = page;
@@ -61,7 +85,8 @@ export function initTrainingPanel(page) {
   async function run(dataFile, modelFile, truthFile) {
     showError('');
     page.setRunning(true);
-    const reports = [];
+    let reports = [];
+    const calibrationLines = [];
     drawLoss($('loss-chart'), reports);
     $('progress').value = 0;
     for (const id of RESULT_BUTTONS) $(id).disabled = true;
@@ -78,6 +103,17 @@ export function initTrainingPanel(page) {
           $('status').textContent = text;
         } else if (msg.type === 'progress') {
           const s = msg.status;
+          if (s.start && s.start.calibrating) calibrationLines.push(...s.start.lines.map(plainLine));
+          if (s.phase === 'calibrating') {
+            // Candidates' epochs are not the model's: the loss chart starts with the chosen training.
+            calibrationLines.push(...s.lines.map(plainLine));
+            const part = (s.epoch + (s.fraction || 0)) / s.epochs;
+            $('progress').value = (s.candidate + (s.done ? 1 : part)) / (s.candidates + 1);
+            $('status').textContent = `Calibrating: candidate ${s.candidate + 1} of ${s.candidates}, epoch ${s.epoch}\n` +
+              calibrationLines.filter((l) => !l.startsWith('training on')).join('\n');
+            if (s.training) reports = [];
+            return;
+          }
           reports.push(...s.reports);
           $('progress').value = (s.epoch + (s.fraction || 0)) / s.epochs;
           if (s.trainSeconds !== undefined) $('status').textContent = formatStatus(s, reports);
@@ -85,7 +121,7 @@ export function initTrainingPanel(page) {
         }
       });
       if (done.cancelled && !done.report) {
-        $('status').textContent = 'Cancelled before the first epoch ended; nothing to show.';
+        $('status').textContent = 'Cancelled before a model was trained; nothing to show.';
         return;
       }
       $('progress').value = 1;
@@ -93,6 +129,7 @@ export function initTrainingPanel(page) {
       if (done.cancelled) $('status').textContent += '\nCancelled: results use the best weights so far.';
       showMetrics($('metrics'), done.report);
       showGenesImputed($('metrics'), done.report);
+      showCalibration($('metrics'), done.report);
       for (const id of RESULT_BUTTONS) $(id).disabled = false;
     } catch (e) {
       showError(e.message);

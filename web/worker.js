@@ -103,7 +103,8 @@ async function run(id, msg) {
       event(id, 'progress', { status });
       if (status.done) {
         cancelled = status.stopReason === 'cancelled';
-        if (cancelled && status.epoch === 0) return final('done', { cancelled: true, report: null });
+        // Cancelled while calibrating or in the first epoch: no model to impute with.
+        if (cancelled && (status.phase === 'calibrating' || status.epoch === 0)) return final('done', { cancelled: true, report: null });
         break;
       }
     }

@@ -112,6 +112,21 @@ test('a gzipped CSV (.csv.gz) trains like the plain file', async () => {
   await page.close();
 });
 
+test('calibrate: the page shows the candidates while calibrating, then what was chosen', async () => {
+  const { page, errors } = await openPage();
+  await page.setInputFiles('#data-file', path.join(WEB, 'example/data.csv'));
+  await page.fill('#opt-epochs', '2');
+  await page.check('#opt-calibrate');
+  await page.click('#train');
+  await page.waitForFunction(() => /Calibrating: candidate [12] of 2/.test(document.getElementById('status').textContent), null, { timeout: 60000 });
+  await page.waitForSelector('#calibration', { timeout: 120000 });
+  assert.match(await page.$eval('#calibration', (e) => e.textContent),
+    /held out \d+ non-zero counts and chose the (default|dca) training with the (posterior|mean|course) rule[^]*Tried: default training, posterior rule/);
+  assert.equal(await page.$eval('#error', (e) => e.hidden), true);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('a 10x trio (matrix.mtx, features.tsv, barcodes.tsv) loads and trains; result.csv has genes and barcodes', async () => {
   const { page, errors } = await openPage();
   const lines = fs.readFileSync(path.join(WEB, 'example/data.csv'), 'utf8').trim().split('\n');

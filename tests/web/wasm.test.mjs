@@ -276,6 +276,30 @@ test('one command contract: the native CLI and the Node entry give the same RESU
   assert.equal(help.node.stdout, help.native.stdout);
 });
 
+test('--calibrate: both drivers print the same calibration lines in order and report what was tried', () => {
+  // c.csv: the contract test's simulation (50 genes x 70 cells).
+  const args = ['impute', '--data', path.join(tmp, 'c.csv'), '--out', path.join(tmp, 'cal.csv'), '--calibrate', 'true',
+    '--epochs', '3', '--threads', '1', '--quiet'];
+  const { native, node } = both(args);
+  assert.equal(native.status, 0, native.stderr);
+  assert.equal(node.status, 0, node.stderr);
+  const lines = (r) => r.stderr.trim().split('\n').map((l) => l.replace(/^zimpute: /, '').replace(/ chose .*/, ' chose').split(/[:(;]/)[0]);
+  assert.deepEqual(lines(node), [
+    'calibrating on the data ', 'calibration candidate 1/2', 'calibration', 'calibration candidate 2/2', 'calibration',
+    'calibration chose', 'training on 63 cells ']);
+  assert.deepEqual(lines(node), lines(native));
+  for (const r of [native, node]) {
+    const c = r.result.calibration;
+    assert.deepEqual(c.trials.map((t) => `${t.candidate}/${t.rule}`),
+      ['default/posterior', 'default/mean', 'default/course', 'dca/posterior', 'dca/mean', 'dca/course']);
+    const best = Math.min(...c.trials.map((t) => t.score));
+    assert.equal(c.chosen.score, best);
+    assert.ok(r.result.calibration_seconds > 0);
+    assert.equal(r.result.epochs, 3);
+  }
+  assert.equal(node.result.calibration.held_out, native.result.calibration.held_out);
+});
+
 test('the Node entry trains, saves and applies a model like the native CLI', () => {
   const data = path.join(tmp, 'c.csv');
   const model = path.join(tmp, 'cn.zim');

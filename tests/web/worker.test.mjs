@@ -144,6 +144,37 @@ test('a cancel sent right after the run request stops it before the first epoch'
   assert.equal(done.report, null);
 });
 
+test('a calibrated run reports calibrating progress, then training, and its report says what was chosen', async () => {
+  const phases = [];
+  const lines = [];
+  const done = await ask('run', { data, truth, options: { epochs: '3', calibrate: 'true' } }, (msg) => {
+    if (msg.type !== 'progress') return;
+    if (msg.status.start) lines.push(...msg.status.start.lines);
+    if (msg.status.phase) phases.push(msg.status.phase);
+    lines.push(...(msg.status.lines || []));
+  }, 120000);
+  assert.equal(done.cancelled, false);
+  assert.ok(phases.indexOf('training') > phases.lastIndexOf('calibrating'), phases.join());
+  assert.match(lines[0], /^zimpute: calibrating on the data/);
+  assert.ok(lines.some((l) => /calibration chose the (default|dca) training/.test(l)), lines.join('\n'));
+  assert.match(lines[lines.length - 1], /^zimpute: training on/);
+  assert.equal(done.report.calibration.trials.length, 6);
+  assert.equal(done.report.settings.calibrate, 'true');
+});
+
+test('a run cancelled while calibrating ends with done {cancelled: true} and no report', async () => {
+  let started;
+  const calibrating = new Promise((resolve) => { started = resolve; });
+  const run = ask('run', { data, options: { epochs: '300', patience: '300', calibrate: 'true' } }, (msg) => {
+    if (msg.type === 'progress' && msg.status.phase === 'calibrating') started();
+  }, 120000);
+  await within(calibrating, 60000, 'calibrating progress');
+  assert.equal((await ask('cancel', {}, null, 5000)).running, true);
+  const done = await run;
+  assert.equal(done.cancelled, true);
+  assert.equal(done.report, null);
+});
+
 test('a cancelled experiment ends with done {cancelled: true}', async () => {
   let started;
   const progress = new Promise((resolve) => { started = resolve; });
