@@ -128,34 +128,48 @@ bool RegionMode::alone(Clock::time_point now) {
     const long region = region_++;
     if (pos_ < 0 && region >= next_trial_) pos_ = 0;
     if (pos_ < 0) return alone_;
-    if (pos_ % kBlock == 0) {
-        if (pos_ > 0) block_[static_cast<std::size_t>(pos_ / kBlock - 1)] = now - block_start_;
-        block_start_ = now;
-        if (pos_ == kBlock * kBlocks) {
-            decide();
+    if (pos_ % kBlock == 0 && pos_ > 0) {
+        const int done = pos_ / kBlock;  // blocks timed
+        block_[static_cast<std::size_t>(done - 1)] = now - block_start_;
+        if (done == kBlocks) {
+            keep(alone_faster(done, 20, 19));
+            return alone_;
+        }
+        // Two pairs of blocks that took twice as long with the workers: do not try further.
+        if (done % 2 == 0 && done >= 4 && alone_faster(done, 1, 2)) {
+            keep(true);
             return alone_;
         }
     }
+    if (pos_ % kBlock == 0) block_start_ = now;
     return (pos_++ / kBlock) % 2 == 1;  // blocks 0, 2, ... with the workers; 1, 3, ... alone
 }
 
-void RegionMode::decide() {
-    std::array<Clock::duration, kBlocks / 2> with{}, without{};
-    for (int k = 0; k < kBlocks / 2; ++k) {
+bool RegionMode::alone_faster(int blocks, int num, int den) const {
+    // Whether the first `blocks` blocks (pairs) took num/den as long alone as with the workers,
+    // or less, the slowest two of each way left out when there are more than four (a block can
+    // take an epoch's serial end).
+    std::array<Clock::duration, kBlocks / 2> with, without;  // untimed pairs last
+    with.fill(Clock::duration::max());
+    without.fill(Clock::duration::max());
+    const int pairs = blocks / 2;
+    for (int k = 0; k < pairs; ++k) {
         with[static_cast<std::size_t>(k)] = block_[static_cast<std::size_t>(2 * k)];
         without[static_cast<std::size_t>(k)] = block_[static_cast<std::size_t>(2 * k + 1)];
     }
-    // The slowest two of each way left out: a block can take an epoch's serial end.
-    auto sum = [](std::array<Clock::duration, kBlocks / 2>& d) {
+    auto sum = [&](std::array<Clock::duration, kBlocks / 2>& d) {
         std::sort(d.begin(), d.end());
         Clock::duration total{};
-        for (std::size_t k = 0; k + 2 < d.size(); ++k) total += d[k];
+        for (int k = 0; k < (pairs > 4 ? pairs - 2 : pairs); ++k) total += d[static_cast<std::size_t>(k)];
         return total;
     };
-    // Workers are kept only when they clearly help: a worker that is mostly descheduled makes the
-    // two ways equal (the caller claims its parts), and the next time it runs it costs.
-    const bool alone = sum(with) * 20 > sum(without) * 19;
-    hold_ = alone == alone_ ? std::min(2 * hold_, kHoldMax) : kHoldMin;
+    return sum(without) * den <= sum(with) * num;
+}
+
+void RegionMode::keep(bool alone) {
+    // Kept longer each time a trial agrees with the previous one, alone faster (a loaded machine
+    // stays loaded for a while; the trials' regions with the workers are what it costs).
+    hold_ = alone != alone_ ? kHoldMin : std::min(alone ? 4 * hold_ : 2 * hold_, kHoldMax);
     alone_ = alone;
     pos_ = -1;
     last_trial_end_ = region_;

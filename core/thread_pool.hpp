@@ -53,8 +53,9 @@ int resolve_threads(int requested);
 /// Decides, region by region, whether a pool's caller runs a region with the workers or alone,
 /// by trying both: a trial alternates blocks of kBlock regions with and without workers, each
 /// timed from its first region's start to the next block's, and the way whose blocks took less
-/// (the slowest two of each way left out; the workers' only if 5% less) is kept for `hold` regions: kHoldMin, doubling each
-/// time a trial agrees with the previous one, up to kHoldMax.
+/// (the slowest two of each way left out; the workers' only if 5% less; a trial ends early when
+/// the workers' blocks take twice as long) is kept for `hold` regions: kHoldMin, 2x (with the
+/// workers) or 4x (alone) longer each time a trial agrees with the previous one, up to kHoldMax.
 class RegionMode {
 public:
     using Clock = std::chrono::steady_clock;
@@ -72,7 +73,8 @@ public:
     bool kept_alone() const { return alone_; }
 
 private:
-    void decide();
+    bool alone_faster(int blocks, int num, int den) const;
+    void keep(bool alone);
 
     long region_ = 0;      // regions seen
     long next_trial_ = 0;  // the region at which the next trial starts
