@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "impute.hpp"
@@ -30,6 +31,7 @@ namespace {
 const ImputeRule kRules[] = {ImputeRule::posterior, ImputeRule::mean, ImputeRule::course};
 
 std::string json_double(double d) {
+    if (!std::isfinite(d)) return "null";  // JSON has no NaN or infinity
     std::ostringstream os;
     os.precision(6);
     os << d;
@@ -38,7 +40,8 @@ std::string json_double(double d) {
 
 std::string trial_json(const CalibrationTrial& t) {
     return "{\"candidate\":\"" + t.candidate + "\",\"rule\":\"" + to_string(t.rule) +
-           "\",\"score\":" + json_double(t.score) + ",\"count_error\":" + json_double(t.count_error) +
+           "\",\"score\":" + json_double(t.score) + ",\"held_out_score\":" + json_double(t.held_out_score) +
+           ",\"count_error\":" + json_double(t.count_error) +
            ",\"log_error\":" + json_double(t.log_error) + ",\"epochs\":" + std::to_string(t.epochs) +
            ",\"seconds\":" + json_double(t.seconds) + "}";
 }
@@ -79,6 +82,8 @@ Calibration::Calibration(const CountMatrix& data, const Settings& base, const Th
 
 void Calibration::start_candidate() {
     const Settings s = candidate_settings(base_, names_[static_cast<std::size_t>(index_)], base_.rule);
+    trainer_.reset();  // it refers to the model and the prepared data replaced here
+    prepared_.reset();
     model_ = create_model(masked_, s);
     run_on(model_, threads_);
     prepared_ = std::make_unique<Preprocessed>(apply_preprocess(model_.prep, masked_.counts));
@@ -90,9 +95,11 @@ void Calibration::score_candidate() {
     // Entries the model does not see keep 0, the same for every rule, so the sums start at what
     // imputing 0 everywhere scores (the denominators) and each rule adds its difference.
     constexpr std::size_t kR = sizeof kRules / sizeof kRules[0];
-    double count_sse[kR], log_sse[kR];
-    std::fill(count_sse, count_sse + kR, held_norm2_);
-    std::fill(log_sse, log_sse + kR, held_log_norm2_);
+    double count_sse[kR], log_sse[kR], held_count_sse[kR], held_log_sse[kR];
+    std::fill(held_count_sse, held_count_sse + kR, held_norm2_);
+    std::fill(held_log_sse, held_log_sse + kR, held_log_norm2_);
+    std::fill(count_sse, count_sse + kR, 0.0);  // the observed non-zeros' part
+    std::fill(log_sse, log_sse + kR, 0.0);
     std::vector<Eigen::Index> row_of(static_cast<std::size_t>(data_.n_genes()), -1);  // data gene -> model row
     for (std::size_t i = 0; i < model_.prep.kept_genes.size(); ++i)
         row_of[static_cast<std::size_t>(model_.prep.kept_genes[i])] = static_cast<Eigen::Index>(i);
@@ -101,6 +108,18 @@ void Calibration::score_candidate() {
         const auto mu = net.mu(b), pi = net.pi(b), theta = net.theta(b);
         for (Eigen::Index k = 0; k < b; ++k) {
             const auto cell = static_cast<std::size_t>(prepared_->kept_cells[static_cast<std::size_t>(start + k)]);
+            // The observed non-zeros: 0 for the rules that keep them, what `mean` moves them by.
+            const auto j = static_cast<std::size_t>(start + k);
+            for (std::size_t e = prepared_->start[j]; e < prepared_->start[j + 1]; ++e) {
+                const auto i = static_cast<Eigen::Index>(prepared_->gene[e]);
+                const double x = prepared_->count[e], lx = std::log1p(x);
+                for (std::size_t r = 0; r < kR; ++r) {
+                    const double v = impute_value(static_cast<float>(x), mu(i, k), pi(i, k), theta(i, k), kRules[r]);
+                    const double lv = std::log1p(std::max(v, 0.0));
+                    count_sse[r] += (x - v) * (x - v);
+                    log_sse[r] += (lx - lv) * (lx - lv);
+                }
+            }
             for (std::size_t h = held_first_[cell]; h < held_first_[cell + 1]; ++h) {
                 const Eigen::Index i = row_of[static_cast<std::size_t>(held_[h].first)];
                 if (i < 0) continue;
@@ -108,8 +127,8 @@ void Calibration::score_candidate() {
                 for (std::size_t r = 0; r < kR; ++r) {
                     const double v = impute_value(0.0f, mu(i, k), pi(i, k), theta(i, k), kRules[r]);
                     const double lv = std::log1p(std::max(v, 0.0));
-                    count_sse[r] += (x - v) * (x - v) - x * x;
-                    log_sse[r] += (lx - lv) * (lx - lv) - lx * lx;
+                    held_count_sse[r] += (x - v) * (x - v) - x * x;
+                    held_log_sse[r] += (lx - lv) * (lx - lv) - lx * lx;
                 }
             }
         }
@@ -119,8 +138,10 @@ void Calibration::score_candidate() {
         CalibrationTrial t;
         t.candidate = names_[static_cast<std::size_t>(index_)];
         t.rule = kRules[r];
-        t.count_error = std::sqrt(std::max(0.0, count_sse[r]) / held_norm2_);
-        t.log_error = std::sqrt(std::max(0.0, log_sse[r]) / held_log_norm2_);
+        const double hc = std::max(0.0, held_count_sse[r]), hl = std::max(0.0, held_log_sse[r]);
+        t.held_out_score = std::sqrt(std::sqrt(hc / held_norm2_) * std::sqrt(hl / held_log_norm2_));
+        t.count_error = std::sqrt((hc + count_sse[r]) / held_norm2_);
+        t.log_error = std::sqrt((hl + log_sse[r]) / held_log_norm2_);
         t.score = std::sqrt(t.count_error * t.log_error);
         t.epochs = trainer_->epoch();
         t.seconds = trainer_->train_seconds();
@@ -149,8 +170,7 @@ bool Calibration::step(double budget_seconds) {
                 next_ = true;  // started by the next step, after the caller has reported this one
             } else {
                 done_ = true;
-                for (std::size_t k = 1; k < result_.trials.size(); ++k)
-                    if (result_.trials[k].score < result_.trials[result_.chosen].score) result_.chosen = k;
+                choose();
                 const CalibrationTrial& c = result_.trials[result_.chosen];
                 result_.settings = candidate_settings(base_, c.candidate, c.rule);
             }
@@ -160,6 +180,37 @@ bool Calibration::step(double budget_seconds) {
     }
     seconds_ += elapsed();
     return done_;
+}
+
+void Calibration::choose() {
+    // A non-finite score (a candidate whose outputs overflowed) is never chosen over a finite one.
+    const auto finite = [](double v) { return std::isfinite(v) ? v : std::numeric_limits<double>::infinity(); };
+    // First the training: the one whose mu recovers the held-out counts best (the mean rule's
+    // held-out score: mu itself, not a rule's use of it). Then its rule, by the whole score.
+    std::string training;
+    double best = std::numeric_limits<double>::infinity();
+    for (const auto& t : result_.trials)
+        if (t.rule == ImputeRule::mean && (training.empty() || finite(t.held_out_score) < best)) {
+            training = t.candidate;
+            best = finite(t.held_out_score);
+        }
+    bool any = false;
+    for (std::size_t k = 0; k < result_.trials.size(); ++k) {
+        if (result_.trials[k].candidate != training) continue;
+        if (!any || finite(result_.trials[k].score) < finite(result_.trials[result_.chosen].score)) result_.chosen = k;
+        any = true;
+    }
+}
+
+void Calibration::release() {
+    trainer_.reset();
+    prepared_.reset();
+    model_ = Model();
+    masked_ = CountMatrix();
+    held_.clear();
+    held_.shrink_to_fit();
+    held_first_.clear();
+    held_first_.shrink_to_fit();
 }
 
 void Calibration::cancel() {

@@ -94,8 +94,10 @@ void Session::load_model(std::string_view bytes, const std::string& source) {
     prepared_ = std::make_unique<Preprocessed>(apply_preprocess(m.prep, data_->counts, &gene_map_));
     model_ = std::move(m);
     const int threads = settings_.train.threads;  // how this session runs, not the file's
+    const bool calibrate = settings_.calibrate;
     settings_ = model_->settings;
     settings_.train.threads = threads;
+    settings_.calibrate = calibrate;
     imputed_.reset();
 }
 
@@ -118,6 +120,9 @@ Trainer& Session::start_training() {
         if (!calibration_ || !calibration_->done() || calibration_->cancelled())
             throw std::logic_error("with calibrate, step start_calibration() to its end before training");
         chosen = calibration_->result().settings;
+        calibration_->release();  // its masked copy and last candidate are not needed any more
+    } else {
+        calibration_.reset();  // an earlier calibration says nothing about this training
     }
     trainer_.reset();
     model_ = create_model(*data_, chosen);
@@ -187,7 +192,8 @@ std::string Session::report_json(bool with_gene_names) const {
         first = false;
     }
     os << "}";
-    if (calibration_ && calibration_->done() && !calibration_->cancelled()) os << ",\"calibration\":" << calibration_->result().json();
+    if (calibration_ && calibration_->done() && !calibration_->cancelled() && model_ && !model_->calibration.empty())
+        os << ",\"calibration\":" << calibration_->result().json();
     os << ",\"genes\":" << data().n_genes() << ",\"cells\":" << data().n_cells();
     if (model_) {
         const std::vector<Eigen::Index> rows = imputed_genes();

@@ -8,6 +8,7 @@
 
 #include "calibrate.hpp"
 #include "count_writer.hpp"
+#include "experiment.hpp"
 #include "model_io.hpp"
 #include "session.hpp"
 #include "simulate.hpp"
@@ -39,20 +40,22 @@ void run_to_end(Calibration& c) {
     REQUIRE(c.done());
 }
 
-// Over the held-out entries (masked to 0, non-zero before): ||x - imputed|| / ||x|| and the same
-// of log1p, the score their geometric mean.
+// ||x - imputed|| over the non-zeros of the original (held out or not) / ||x|| over the held-out
+// ones (masked to 0, non-zero before), the same of log1p, the score their geometric mean.
 struct Errors {
     double count, log, score;
 };
-Errors held_out_errors(const Eigen::MatrixXf& original, const Eigen::MatrixXf& masked, const Eigen::MatrixXf& imputed) {
+Errors held_out_errors(const Eigen::MatrixXf& original, const Eigen::MatrixXf& masked, const Eigen::MatrixXf& imputed,
+                       bool held_out_only = false) {
     double num = 0, den = 0, lnum = 0, lden = 0;
     for (Eigen::Index j = 0; j < original.cols(); ++j)
         for (Eigen::Index i = 0; i < original.rows(); ++i) {
-            if (masked(i, j) != 0 || original(i, j) == 0) continue;
+            if (original(i, j) == 0 || (held_out_only && masked(i, j) != 0)) continue;
             const double x = original(i, j), v = imputed(i, j);
             num += (x - v) * (x - v);
-            den += x * x;
             lnum += std::pow(std::log1p(x) - std::log1p(v), 2);
+            if (masked(i, j) != 0) continue;  // observed: in the numerators only
+            den += x * x;
             lden += std::pow(std::log1p(x), 2);
         }
     const double c = std::sqrt(num / den), l = std::sqrt(lnum / lden);
@@ -92,12 +95,19 @@ TEST_CASE("calibration scores every candidate and rule, chooses the lowest, and 
     CHECK(scored_calls == 2);
     const CalibrationResult& r = c.result();
     REQUIRE(r.trials.size() == 6);
+    const CalibrationTrial& best = r.trials[r.chosen];
+    const auto mean_of = [&](const std::string& candidate) {
+        for (const auto& t : r.trials)
+            if (t.candidate == candidate && t.rule == ImputeRule::mean) return t.held_out_score;
+        return -1.0;
+    };
     for (const auto& t : r.trials) {
         CHECK(std::isfinite(t.score));
-        CHECK(t.score >= r.trials[r.chosen].score);
         CHECK(t.epochs == 4);
+        // The chosen training's mu recovers the held-out counts best; its rule scores lowest.
+        CHECK(mean_of(best.candidate) <= mean_of(t.candidate));
+        if (t.candidate == best.candidate) CHECK(t.score >= best.score);
     }
-    const CalibrationTrial& best = r.trials[r.chosen];
     const Settings expect = candidate_settings(base, best.candidate, best.rule);
     for (const auto& doc : option_docs()) CHECK(get_option(r.settings, doc.key) == get_option(expect, doc.key));
     CHECK(r.settings.train.batch_size == 16);
@@ -122,10 +132,12 @@ TEST_CASE("each calibration score is the held-out error of a plain run of that c
         s.start_training().run();
         s.impute();
         const Errors e = held_out_errors(d.counts, c.masked(), s.imputed());
+        const Errors held = held_out_errors(d.counts, c.masked(), s.imputed(), true);
+        CHECK(t.held_out_score == doctest::Approx(held.score).epsilon(1e-4));
         CHECK(t.count_error == doctest::Approx(e.count).epsilon(1e-4));
         CHECK(t.log_error == doctest::Approx(e.log).epsilon(1e-4));
         CHECK(t.score == doctest::Approx(e.score).epsilon(1e-4));
-        CHECK(t.score < 1.0);  // four epochs already recover something
+        if (t.rule != ImputeRule::mean) CHECK(t.score < 1.0);  // four epochs already recover something
     }
 }
 
@@ -144,6 +156,30 @@ TEST_CASE("a cancelled calibration ends at once and cannot be trained from") {
     CHECK_THROWS_AS(s.start_training(), std::logic_error);
 }
 
+TEST_CASE("a calibration cancelled before its first step ends without a candidate") {
+    const CountMatrix d = small_data();
+    Calibration c(d, quick());
+    CHECK(c.trainer() == nullptr);
+    c.cancel();
+    CHECK(c.step(1.0));
+    CHECK(c.cancelled());
+    CHECK(c.trainer() == nullptr);
+    CHECK(c.result().trials.empty());
+}
+
+TEST_CASE("a training without calibrate after a calibration carries no calibration") {
+    Session s(quick());
+    s.settings().calibrate = true;
+    s.set_data(small_data());
+    run_to_end(s.start_calibration());
+    s.settings().calibrate = false;
+    s.start_training().run();
+    CHECK(s.model()->calibration.empty());
+    CHECK(s.calibration() == nullptr);
+    CHECK(s.report_json().find("\"calibration\"") == std::string::npos);
+    CHECK(s.model_bytes().find("\ncalibration ") == std::string::npos);
+}
+
 TEST_CASE("a calibrated session trains the choice, and the report and the model file say what was tried") {
     Session s(quick());
     s.settings().calibrate = true;
@@ -158,6 +194,7 @@ TEST_CASE("a calibrated session trains the choice, and the report and the model 
     const std::string report = s.report_json();
     CHECK(report.find("\"calibration\":{\"held_out\":") != std::string::npos);
     CHECK(report.find("\"calibrate\":\"true\"") != std::string::npos);
+    CHECK(s.calibration()->masked().size() == 0);  // released once the final training started
     const std::string bytes = s.model_bytes();
     CHECK(bytes.find("\ncalibration {\"held_out\":") != std::string::npos);
     CHECK(bytes.find("option calibrate") == std::string::npos);  // a run's choice, not the model's
@@ -170,4 +207,10 @@ TEST_CASE("a matrix without non-zero counts cannot be calibrated") {
     CountMatrix d = small_data();
     d.counts.setZero();
     CHECK_THROWS_AS(Calibration(d, quick()), InputError);
+}
+
+TEST_CASE("the course experiment trains each of its variants once, calibrate or not") {
+    Settings base = quick();
+    base.calibrate = true;  // the page sends every option, calibrate included
+    for (const Variant& v : course_variants(base)) CHECK(!v.settings.calibrate);
 }

@@ -65,9 +65,11 @@ public:
     val startTraining() {
         return guarded([&] {
             reported_ = scored_ = 0;
-            calibrating_ = session_.settings().calibrate;
-            if (!calibrating_) return training_started({});
+            calibrating_ = false;
+            if (!session_.settings().calibrate) return training_started({});
             Calibration& c = session_.start_calibration();
+            calibrating_ = true;
+            candidate_trainer_ = nullptr;
             val o = val::object();
             o.set("calibrating", true);
             o.set("candidates", c.candidates());
@@ -187,7 +189,20 @@ private:
     val calibration_step(double budget_ms) {
         Calibration& c = *session_.calibration();
         const bool done = c.step(budget_ms / 1000.0);
-        val o = trainer_status(*c.trainer(), false);  // the candidate's epochs
+        // Each candidate's trainer has its own history; none before the first step (a cancel
+        // that came first).
+        if (c.trainer() != candidate_trainer_) {
+            candidate_trainer_ = c.trainer();
+            reported_ = 0;
+        }
+        val o = c.trainer() ? trainer_status(*c.trainer(), false) : val::object();
+        if (!c.trainer()) {
+            o.set("done", false);
+            o.set("epoch", 0);
+            o.set("epochs", session_.settings().train.epochs);
+            o.set("fraction", 0);
+            o.set("reports", val::array());
+        }
         o.set("phase", std::string("calibrating"));
         o.set("candidate", c.candidate());
         o.set("candidates", c.candidates());
@@ -195,7 +210,6 @@ private:
         if (c.result().trials.size() > scored_) {
             scored_ = c.result().trials.size();
             lines = calibration_scored_lines(session_);
-            reported_ = 0;  // the next candidate's trainer starts its own history
         }
         if (done && c.cancelled()) {
             o.set("done", true);
@@ -216,6 +230,7 @@ private:
     std::size_t reported_ = 0;
     std::size_t scored_ = 0;    // calibration trials reported
     bool calibrating_ = false;  // startTraining began a calibration that has not ended
+    const Trainer* candidate_trainer_ = nullptr;  // whose history reported_ counts in
 };
 
 }  // namespace

@@ -87,6 +87,7 @@ export function initTrainingPanel(page) {
     page.setRunning(true);
     let reports = [];
     const calibrationLines = [];
+    let candidates = 0;  // with calibrate: the bar's first candidates/(candidates + 1) is theirs
     drawLoss($('loss-chart'), reports);
     $('progress').value = 0;
     for (const id of RESULT_BUTTONS) $(id).disabled = true;
@@ -108,6 +109,7 @@ export function initTrainingPanel(page) {
             // Candidates' epochs are not the model's: the loss chart starts with the chosen training.
             calibrationLines.push(...s.lines.map(plainLine));
             const part = (s.epoch + (s.fraction || 0)) / s.epochs;
+            candidates = s.candidates;
             $('progress').value = (s.candidate + (s.done ? 1 : part)) / (s.candidates + 1);
             $('status').textContent = `Calibrating: candidate ${s.candidate + 1} of ${s.candidates}, epoch ${s.epoch}\n` +
               calibrationLines.filter((l) => !l.startsWith('training on')).join('\n');
@@ -115,7 +117,7 @@ export function initTrainingPanel(page) {
             return;
           }
           reports.push(...s.reports);
-          $('progress').value = (s.epoch + (s.fraction || 0)) / s.epochs;
+          $('progress').value = (candidates + (s.epoch + (s.fraction || 0)) / s.epochs) / (candidates + 1);
           if (s.trainSeconds !== undefined) $('status').textContent = formatStatus(s, reports);
           if (s.reports.length) drawLoss($('loss-chart'), reports);
         }

@@ -162,6 +162,14 @@ test('a calibrated run reports calibrating progress, then training, and its repo
   assert.equal(done.report.settings.calibrate, 'true');
 });
 
+test('a calibrated run cancelled before its first step ends with done {cancelled: true}', async () => {
+  const run = ask('run', { data, options: { epochs: '300', calibrate: 'true' } }, null, 60000);
+  assert.equal((await ask('cancel', {}, null, 5000)).running, true);
+  const done = await run;
+  assert.equal(done.cancelled, true);
+  assert.equal(done.report, null);
+});
+
 test('a run cancelled while calibrating ends with done {cancelled: true} and no report', async () => {
   let started;
   const calibrating = new Promise((resolve) => { started = resolve; });
