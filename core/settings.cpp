@@ -194,7 +194,7 @@ const std::vector<Entry>& entries() {
          [](Settings& s, const std::string& v) { s.rule = parse_impute_rule(v); },
          [](const Settings& s) { return to_string(s.rule); },
          {"posterior", "course", "mean"}},
-        {"calibrate", "choose the training settings (default or dca) and the rule on the data itself: 10% of its non-zero counts held out, each scored on recovering them, the best trained on everything (1.5-3x the time); overrides optimizer, learning-rate, clip-*, loss and rule",
+        {"calibrate", "choose the training settings (default or dca) and the rule on the data itself: 10% of its non-zero counts held out, each scored on recovering them, the best trained on everything (2-3.5x the time); overrides optimizer, learning-rate, clip-*, loss and rule",
          [](Settings& s, const std::string& v) { s.calibrate = parse_bool("calibrate", v); },
          [](const Settings& s) { return std::string(s.calibrate ? "true" : "false"); },
          kBool},
