@@ -49,8 +49,11 @@ ZIMPUTE_METHODS = [
     ("zimpute --learning-rate 0.001", ["--learning-rate", "0.001"]),
     ("zimpute --rule mean", ["--rule", "mean"]),
     ("zimpute --calibrate true", ["--calibrate", "true"]),
+    ("zimpute --ensemble 5", ["--ensemble", "5"]),
+    ("zimpute --calibrate true --ensemble 5", ["--calibrate", "true", "--ensemble", "5"]),
 ]
-QUICK_ZIMPUTE = {"zimpute defaults", "zimpute --preset dca", "zimpute --calibrate true"}
+QUICK_ZIMPUTE = {"zimpute defaults", "zimpute --preset dca", "zimpute --calibrate true",
+                 "zimpute --calibrate true --ensemble 5"}
 
 # Datasets: (name, kind, spec, seeds in the full run, seeds with --quick (0: left out)).
 REAL = [
@@ -363,7 +366,8 @@ def summary(values):
 ORACLE = "bound: each entry's rate known"
 PARAMETERS = "bound: simulator's parameters known"
 ORDER = ["zimpute defaults", "zimpute --preset dca", "zimpute --preset course", "zimpute --dispersion gene",
-         "zimpute --learning-rate 0.001", "zimpute --rule mean", "zimpute --calibrate true", "DCA (PyTorch)", "MAGIC (numpy)",
+         "zimpute --learning-rate 0.001", "zimpute --rule mean", "zimpute --calibrate true", "zimpute --ensemble 5",
+         "zimpute --calibrate true --ensemble 5", "DCA (PyTorch)", "MAGIC (numpy)",
          "observed (masked)", PARAMETERS, ORACLE]
 
 

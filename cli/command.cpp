@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <numeric>
 
 namespace zimpute {
 
@@ -70,7 +71,9 @@ void check(const Command& c) {
         throw UsageError("'" + c.name + "' does not take --" + k +
                          (c.name == "apply" ? " (a model brings its own settings; only --threads applies)" : ""));
     }
-    settings_from_options(settings_options(c));  // unknown options and bad values, in set_option's words
+    const Settings settings = settings_from_options(settings_options(c));  // unknown options and bad values, in set_option's words
+    if (c.has("save") && settings.ensemble > 1)
+        throw UsageError("--save needs --ensemble 1: a model file holds one network, and an ensemble averages several");
     // The command's own numbers, read where they are used, checked here before any file is read.
     if (c.name == "simulate") simulate_options(c.options);
     if (c.name == "split" || c.name == "experiment") split_fraction(c);
@@ -155,7 +158,8 @@ genes.tsv and barcodes.tsv beside it); results are then written as CSV with a ge
   --genes-in-rows     the file has genes in rows, whatever its labels look like (by default a
                       header of gene names and no cell-like names is read as cells in rows, and
                       a warning says so)
-  --preset NAME       start from default, dca or course settings, then apply the options below
+  --preset NAME       start from default, real (for real counts: calibrated, an ensemble of 5),
+                      dca or course settings, then apply the options below
   --quiet             no per-epoch progress on stderr
 
 options (default):
@@ -294,6 +298,11 @@ std::string training_line(Session& s) {
     return line + "; the others are written unchanged";
 }
 
+std::string member_line(Session& s) {
+    return "zimpute: ensemble member " + std::to_string(s.member() + 1) + "/" + std::to_string(s.members()) +
+           " (seed " + std::to_string(s.model()->settings.seed) + ")";
+}
+
 std::string progress_line(const EpochReport& r, int epochs, bool quiet) {
     if (quiet && r.event.empty()) return "";
     char line[256];
@@ -355,12 +364,19 @@ std::vector<std::string> calibration_scored_lines(Session& s) {
 
 std::string summary_json(Session& s, double parse_seconds, const std::vector<std::pair<std::string, double>>& extra) {
     const Trainer* t = s.trainer();
-    const int epochs = t ? t->epoch() : 0;
-    const double train_seconds = t ? t->train_seconds() : 0.0;
+    // With an ensemble: every member's epochs and seconds (member_epochs lists them).
+    const std::vector<int> member_epochs = s.member_epochs();
+    const int epochs = std::accumulate(member_epochs.begin(), member_epochs.end(), 0);
+    const double train_seconds = s.trained_seconds();
     std::string j = "{\"parse_seconds\":" + json_number(parse_seconds) + ",\"train_seconds\":" +
                     json_number(train_seconds) + ",\"epochs\":" + std::to_string(epochs) +
                     ",\"recoveries\":" + std::to_string(t ? t->recoveries() : 0);
     if (epochs > 0) j += ",\"sec_per_epoch\":" + json_number(train_seconds / epochs);
+    if (member_epochs.size() > 1) {
+        j += ",\"member_epochs\":[";
+        for (std::size_t k = 0; k < member_epochs.size(); ++k) j += (k ? "," : "") + std::to_string(member_epochs[k]);
+        j += "]";
+    }
     if (const Calibration* c = s.calibration(); c && c->done() && !c->cancelled())
         j += ",\"calibration_seconds\":" + json_number(c->seconds()) + ",\"calibration\":" + c->result().json();
     if (s.model())

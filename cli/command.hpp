@@ -95,6 +95,8 @@ std::string warning_line(const std::string& path, const std::string& warning);
 /// "zimpute: imputing the K most variable of G genes (--top-genes; 0 = all); the others are
 /// written unchanged".
 std::string training_line(Session& s);
+/// "zimpute: ensemble member k/N (seed S)": after start_training (when N > 1) and each next_member.
+std::string member_line(Session& s);
 /// One epoch's line; empty when `quiet` and the epoch has no event to report.
 std::string progress_line(const EpochReport& r, int epochs, bool quiet);
 /// The closing line after divergence recoveries; empty without any.

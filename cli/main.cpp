@@ -76,10 +76,14 @@ void calibrate(Session& s, bool quiet) {
 
 void train(Session& s, bool quiet) {
     if (s.settings().calibrate) calibrate(s, quiet);
-    Trainer& t = s.start_training();
+    s.start_training();
     say(training_line(s));
-    t.on_epoch = [&](const EpochReport& r) { say(progress_line(r, t.epochs(), quiet)); };
-    t.run();
+    do {  // each member of an ensemble in turn
+        if (s.members() > 1) say(member_line(s));
+        Trainer& t = *s.trainer();
+        t.on_epoch = [&](const EpochReport& r) { say(progress_line(r, t.epochs(), quiet)); };
+        t.run();
+    } while (s.next_member());
     say(recovery_line(s));
 }
 

@@ -22,7 +22,7 @@ Settings candidate_settings(const Settings& base, const std::string& name, Imput
     s.loss.kind = p.loss.kind;
     s.train.threads = threads;
     s.rule = rule;
-    s.calibrate = false;  // the chosen settings train once
+    s.calibrate = false;  // the chosen settings train once (as many models as `ensemble` says)
     return s;
 }
 

@@ -27,7 +27,7 @@ std::string save_model(const Model& model, bool genes_named) {
     std::ostringstream h;
     h << "ZIMPUTE-MODEL " << kModelFormatVersion << "\n";
     for (const auto& d : option_docs())
-        if (d.key != "threads" && d.key != "calibrate")  // how a run went, not part of the model
+        if (d.key != "threads" && d.key != "calibrate" && d.key != "ensemble")  // how a run went, not the model
             h << "option " << d.key << " " << get_option(model.settings, d.key) << "\n";
     if (!model.calibration.empty()) h << "calibration " << model.calibration << "\n";
     h << "genes_total " << model.prep.n_genes_total << "\n";

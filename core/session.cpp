@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <numeric>
 
 #include "compressed.hpp"
 #include "mtx.hpp"
@@ -56,6 +57,7 @@ const CountMatrix& Session::load_mtx(std::string_view mtx, std::string_view feat
 
 const CountMatrix& Session::set_data(CountMatrix m) {
     calibration_.reset();  // it refers to the data
+    reset_members();
     data_ = std::move(m);
     truth_.reset();
     model_.reset();
@@ -91,6 +93,7 @@ void Session::load_model(std::string_view bytes, const std::string& source) {
     gene_map_ = match_model_genes(m, model_genes_named_, *data_);
     trainer_.reset();
     calibration_.reset();
+    reset_members();
     prepared_ = std::make_unique<Preprocessed>(apply_preprocess(m.prep, data_->counts, &gene_map_));
     model_ = std::move(m);
     const int threads = settings_.train.threads;  // how this session runs, not the file's
@@ -125,6 +128,10 @@ Trainer& Session::start_training() {
         calibration_.reset();  // an earlier calibration says nothing about this training
     }
     trainer_.reset();
+    reset_members();
+    ensemble_ = chosen.ensemble;
+    chosen.ensemble = 1;  // each member is one model
+    member_settings_ = chosen;
     model_ = create_model(*data_, chosen);
     if (calibration_) model_->calibration = calibration_->result().json();
     model_genes_named_ = data_->genes_named();
@@ -136,22 +143,79 @@ Trainer& Session::start_training() {
     return *trainer_;
 }
 
+bool Session::next_member() {
+    if (!trainer_ || !trainer_->done() || trainer_->stop_reason() == StopReason::cancelled) return false;
+    if (member() + 1 >= ensemble_) return false;
+    member_epochs_.push_back(trainer_->epoch());
+    member_seconds_ += trainer_->train_seconds();
+    trainer_.reset();  // it refers to model_
+    members_.push_back(std::move(*model_));
+    Settings s = member_settings_;
+    s.seed = member_settings_.seed + static_cast<std::uint64_t>(member());
+    model_ = create_model(*data_, s);  // the same preprocessing: prepared_ serves every member
+    model_->calibration = members_.front().calibration;
+    trainer_ = std::make_unique<Trainer>(*model_, *prepared_, Threads::of_shared_pool(settings_.train.threads));
+    return true;
+}
+
+std::vector<int> Session::member_epochs() const {
+    std::vector<int> e = member_epochs_;
+    if (trainer_) e.push_back(trainer_->epoch());
+    return e;
+}
+
+double Session::trained_seconds() const { return member_seconds_ + (trainer_ ? trainer_->train_seconds() : 0.0); }
+
+void Session::reset_members() {
+    members_.clear();
+    member_epochs_.clear();
+    member_seconds_ = 0;
+    ensemble_ = 1;
+}
+
+std::vector<Model*> Session::averaged() {
+    std::vector<Model*> out;
+    for (Model& m : members_) out.push_back(&m);
+    // A member cancelled before its first epoch ended has hardly trained: left out of the mean.
+    const bool unfinished = trainer_ && trainer_->stop_reason() == StopReason::cancelled && trainer_->epoch() == 0;
+    if (!(unfinished && !members_.empty())) out.push_back(&*model_);
+    return out;
+}
+
 void Session::impute() {
     if (!model_ || !prepared_) throw std::logic_error("train or load a model before imputing");
     // Genes the model does not know keep their observed counts.
     imputed_.reset();  // before the copy, so re-imputing never holds two results
+    const std::vector<Model*> models = averaged();
     Eigen::MatrixXf out = data_->counts;
-    impute_in_place(*model_, *prepared_, out, model_->settings.rule, &gene_map_);
+    impute_in_place(*models[0], *prepared_, out, models[0]->settings.rule, &gene_map_);
+    if (models.size() > 1) {  // the mean of every member's imputed values
+        Eigen::MatrixXf one(out.rows(), out.cols());
+        for (std::size_t k = 1; k < models.size(); ++k) {
+            one = data_->counts;
+            impute_in_place(*models[k], *prepared_, one, models[k]->settings.rule, &gene_map_);
+            out += one;
+        }
+        out /= static_cast<float>(models.size());
+    }
     imputed_ = std::move(out);
 }
 
 Eigen::MatrixXf Session::predicted(Output which) {
     if (!model_ || !prepared_) throw std::logic_error("train or load a model first");
-    return predict_output(*model_, *prepared_, which, data_->n_genes(), data_->n_cells(), &gene_map_);
+    const auto one = [&](Model& m) {
+        return predict_output(m, *prepared_, which, data_->n_genes(), data_->n_cells(), &gene_map_);
+    };
+    const std::vector<Model*> models = averaged();
+    if (models.size() == 1 || which == Output::latent) return one(*models[0]);
+    Eigen::MatrixXf sum = one(*models[0]);
+    for (std::size_t k = 1; k < models.size(); ++k) sum += one(*models[k]);
+    return sum / static_cast<float>(models.size());
 }
 
 Prediction Session::prediction() {
     if (!model_ || !prepared_) throw std::logic_error("train or load a model first");
+    if (!members_.empty()) return {predicted(Output::pi), predicted(Output::mu), predicted(Output::theta), predicted(Output::latent)};
     return predict(*model_, *prepared_, data_->n_genes(), data_->n_cells(), &gene_map_);
 }
 
@@ -186,6 +250,7 @@ std::string Session::report_json(bool with_gene_names) const {
     Settings s = model_ ? model_->settings : settings_;
     s.train.threads = settings_.train.threads;  // how this session ran: not part of the model
     s.calibrate = settings_.calibrate;
+    s.ensemble = members_.empty() ? s.ensemble : ensemble_;
     bool first = true;
     for (const auto& d : option_docs()) {
         os << (first ? "" : ",") << '"' << d.key << "\":\"" << get_option(s, d.key) << '"';
@@ -206,8 +271,14 @@ std::string Session::report_json(bool with_gene_names) const {
         }
     }
     if (trainer_) {
-        os << ",\"epochs\":" << trainer_->epoch() << ",\"stop_reason\":\"" << to_string(trainer_->stop_reason())
-           << "\",\"train_seconds\":" << trainer_->train_seconds() << ",\"recoveries\":" << trainer_->recoveries();
+        const std::vector<int> e = member_epochs();
+        os << ",\"epochs\":" << std::accumulate(e.begin(), e.end(), 0) << ",\"stop_reason\":\"" << to_string(trainer_->stop_reason())
+           << "\",\"train_seconds\":" << trained_seconds() << ",\"recoveries\":" << trainer_->recoveries();
+        if (!members_.empty()) {  // "epochs" is their sum
+            os << ",\"member_epochs\":[";
+            for (std::size_t k = 0; k < e.size(); ++k) os << (k ? "," : "") << e[k];
+            os << "]";
+        }
         if (!trainer_->history().empty()) {
             const double l = trainer_->history().back().train_loss, v = trainer_->history().back().val_loss;
             os << ",\"final_train_loss\":" << l;
@@ -243,6 +314,9 @@ std::string Session::output(const std::string& which) {
 
 std::string Session::model_bytes() const {
     if (!model_) throw std::logic_error("no model to save");
+    if (!members_.empty())
+        throw InputError("a model file holds one network and this result averages " + std::to_string(members_.size() + 1) +
+                         " (ensemble): train with ensemble 1 to save a model");
     return save_model(*model_, model_genes_named_);
 }
 

@@ -48,8 +48,18 @@ public:
     /// finished calibration's choice), prepares a trainer.
     Trainer& start_training();
     Trainer* trainer() { return trainer_.get(); }
+    /// With settings().ensemble N > 1: once the trainer has ended (not cancelled), keeps its
+    /// model and starts the next member's training (seed + k, the same settings and prepared
+    /// data); false when none is left (or after a cancel). Front ends call it after each training.
+    bool next_member();
+    int member() const { return static_cast<int>(members_.size()); }  ///< 0-based: the one training
+    int members() const { return ensemble_; }                        ///< models to train
+    /// Epochs and training seconds of every member so far, the one training included.
+    std::vector<int> member_epochs() const;
+    double trained_seconds() const;
 
-    /// Predicts with the model (trained or loaded) and applies the imputation rule.
+    /// Predicts with the model (trained or loaded) and applies the imputation rule; with an
+    /// ensemble, the members' imputed values are averaged.
     void impute();
 
     bool has_truth() const { return truth_.has_value(); }
@@ -60,6 +70,8 @@ public:
     const Eigen::MatrixXf& truth() const;  ///< aligned to the data
     /// One network output in the data's layout (pi, mu, theta: genes x cells; latent: width x
     /// cells), computed on demand by an inference pass: results keep no prediction matrices.
+    /// With an ensemble, pi, mu and theta are the members' means; latent is the first member's
+    /// (latent spaces of separately trained networks do not line up).
     Eigen::MatrixXf predicted(Output which);
     Prediction prediction();  ///< all four (tests, small data)
     Metrics metrics() const;  ///< needs a truth and a result
@@ -80,6 +92,8 @@ public:
     std::string model_bytes() const;
 
 private:
+    void reset_members();
+    std::vector<Model*> averaged();  // the models an ensemble's results average (first member first)
     Settings settings_;
     std::optional<CountMatrix> data_;
     std::optional<Eigen::MatrixXf> truth_;
@@ -88,6 +102,11 @@ private:
     std::vector<Eigen::Index> gene_map_;  // data gene index for each model gene
     std::unique_ptr<Preprocessed> prepared_;
     std::unique_ptr<Calibration> calibration_;
+    std::vector<Model> members_;  // an ensemble's finished members (model_ is the last one)
+    std::vector<int> member_epochs_;
+    double member_seconds_ = 0;
+    int ensemble_ = 1;            // members the training started with
+    Settings member_settings_;    // the first member's settings (later ones differ in the seed)
     std::unique_ptr<Trainer> trainer_;
     std::optional<Eigen::MatrixXf> imputed_;
 };

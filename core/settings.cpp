@@ -198,6 +198,9 @@ const std::vector<Entry>& entries() {
          [](Settings& s, const std::string& v) { s.calibrate = parse_bool("calibrate", v); },
          [](const Settings& s) { return std::string(s.calibrate ? "true" : "false"); },
          kBool},
+        {"ensemble", "train N models (seeds seed, seed+1, ...) and average their imputed values, pi, mu and theta (N times the time; a model file holds one network, so saving needs 1)",
+         [](Settings& s, const std::string& v) { s.ensemble = parse_int("ensemble", v, 1, 100); },
+         [](const Settings& s) { return std::to_string(s.ensemble); }},
         {"seed", "random seed (split, initial weights, shuffling)",
          [](Settings& s, const std::string& v) {
              const double d = parse_double("seed", v, 0, 9007199254740991.0);
@@ -256,8 +259,13 @@ Settings preset(const std::string& name) {
         s.rule = ImputeRule::course;
         return s;
     }
+    if (name == "real") {  // real counts: bench/quality.py's best on them (README, "Defaults, and why")
+        s.calibrate = true;
+        s.ensemble = kRealEnsemble;
+        return s;
+    }
     if (name == "default") return s;
-    throw std::invalid_argument("preset must be default, dca or course, not '" + name + "'");
+    throw std::invalid_argument("preset must be default, real, dca or course, not '" + name + "'");
 }
 
 }  // namespace zimpute

@@ -47,6 +47,9 @@ struct Settings {
     /// Choose the training settings and rule on the data itself before training (core/calibrate):
     /// a run-time choice, like threads; a model file carries what was chosen and tried instead.
     bool calibrate = false;
+    /// Models trained (seeds seed, seed + 1, ...) whose imputed values are averaged: a run-time
+    /// choice, not saved in model files (a model file holds one network).
+    int ensemble = 1;
 };
 
 /// The network the settings describe. The one place where zero inflation (a pi head) follows
@@ -75,7 +78,11 @@ void set_option(Settings& s, const std::string& key, const std::string& value);
 /// Current value of an option as text (the same form set_option accepts).
 std::string get_option(const Settings& s, const std::string& key);
 
-/// Named presets: "dca" (DCA's defaults: RMSprop 1e-3 clipped at 5, conddisp, original loss,
+/// Models averaged by the "real" preset.
+constexpr int kRealEnsemble = 5;
+
+/// Named presets: "real" (the defaults calibrated on the data, an ensemble of kRealEnsemble:
+/// the best on real counts in bench/quality.py, about 7x a single training's time), "dca" (DCA's defaults: RMSprop 1e-3 clipped at 5, conddisp, original loss,
 /// mean output) and "course" (the course report's Model IV: BatchNorm, guarded loss, Adam 1e-3 with
 /// gradient-norm clipping, conddisp, course rule, global scaling, median size factors).
 Settings preset(const std::string& name);

@@ -102,6 +102,11 @@ TEST_CASE("usage errors name what is wrong") {
           "--zero-fraction must be a number, not '0.5x'");
     CHECK(usage_message({"split", "--data", "d", "--out-prefix", "p", "--seed", "-1"}) ==
           "--seed must be a whole number, not '-1'");
+    // A model file holds one network: an ensemble cannot be saved, said before any training.
+    CHECK(usage_message({"train", "--data", "d", "--save", "m.zim", "--ensemble", "2"}) ==
+          "--save needs --ensemble 1: a model file holds one network, and an ensemble averages several");
+    CHECK(usage_message({"impute", "--data", "d", "--out", "r", "--save", "m.zim", "--ensemble", "1"}) == "no usage error");
+    CHECK(usage_message({"impute", "--data", "d", "--out", "r", "--ensemble", "3"}) == "no usage error");
 }
 
 TEST_CASE("unknown options and bad values are set_option's errors, found while parsing") {

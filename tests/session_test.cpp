@@ -118,3 +118,79 @@ TEST_CASE("new data drops the old model, truth and result") {
     CHECK_FALSE(s.has_result());
     CHECK(s.trainer() == nullptr);
 }
+
+namespace {
+
+// A session trained to the end (every ensemble member) on `f`, imputed.
+void train_all(Session& s) {
+    s.start_training();
+    do {
+        s.trainer()->run();
+    } while (s.next_member());
+    s.impute();
+}
+
+}  // namespace
+
+TEST_CASE("an ensemble averages what its members, trained alone with seeds seed, seed + 1, ..., impute") {
+    const Files f = small_files();
+    Settings e = quick();
+    e.ensemble = 3;
+    e.seed = 5;
+    Session s(e);
+    s.load_data(f.data, named("d.csv"));
+    train_all(s);
+    CHECK(s.members() == 3);
+    CHECK(s.member() == 2);
+    CHECK(s.member_epochs() == std::vector<int>{3, 3, 3});
+    Eigen::MatrixXf sum = Eigen::MatrixXf::Zero(120, 90), mu = sum, latent;
+    for (int k = 0; k < 3; ++k) {
+        Settings one = quick();
+        one.seed = 5 + static_cast<std::uint64_t>(k);
+        Session alone(one);
+        alone.load_data(f.data, named("d.csv"));
+        train_all(alone);
+        sum += alone.imputed();
+        mu += alone.predicted(Output::mu);
+        if (k == 0) latent = alone.predicted(Output::latent);
+    }
+    CHECK((s.imputed() - sum / 3.0f).cwiseAbs().maxCoeff() <= 1e-4f * (1.0f + sum.cwiseAbs().maxCoeff()));
+    CHECK((s.predicted(Output::mu) - mu / 3.0f).cwiseAbs().maxCoeff() <= 1e-4f * (1.0f + mu.cwiseAbs().maxCoeff()));
+    CHECK(s.predicted(Output::latent) == latent);  // the first member's
+    const std::string report = s.report_json();
+    CHECK(report.find("\"ensemble\":\"3\"") != std::string::npos);
+    CHECK(report.find("\"epochs\":9") != std::string::npos);
+    CHECK(report.find("\"member_epochs\":[3,3,3]") != std::string::npos);
+    CHECK_THROWS_AS(s.model_bytes(), InputError);  // a model file holds one network
+}
+
+TEST_CASE("an ensemble cancelled in a member stops there and imputes with the members it has") {
+    const Files f = small_files();
+    Settings e = quick();
+    e.ensemble = 3;
+    e.train.epochs = 50;
+    Session s(e);
+    s.load_data(f.data, named("d.csv"));
+    s.start_training().run();
+    REQUIRE(s.next_member());
+    s.trainer()->step(0.0);
+    s.trainer()->cancel();
+    s.trainer()->run();
+    CHECK(s.trainer()->stop_reason() == StopReason::cancelled);
+    CHECK_FALSE(s.next_member());
+    CHECK(s.member() == 1);
+    s.impute();
+    CHECK(s.imputed().allFinite());
+    // The member cancelled before its first epoch ended is left out: the first member's result.
+    Settings one = e;
+    one.ensemble = 1;
+    Session alone(one);
+    alone.load_data(f.data, named("d.csv"));
+    alone.start_training().run();
+    alone.impute();
+    CHECK(s.imputed() == alone.imputed());
+    // New data drops the members.
+    s.load_data(f.data, named("d.csv"));
+    CHECK(s.member() == 0);
+    CHECK(s.members() == 1);
+}

@@ -48,6 +48,13 @@ TEST_CASE("presets") {
     CHECK(course.rule == ImputeRule::course);
     CHECK(course.network.batchnorm);
     CHECK_THROWS_AS(preset("fast"), std::invalid_argument);
+    // real: the defaults, calibrated on the data, an ensemble; nothing else differs.
+    Settings real = preset("real");
+    CHECK(real.calibrate);
+    CHECK(real.ensemble == kRealEnsemble);
+    real.calibrate = false;
+    real.ensemble = 1;
+    for (const auto& d : option_docs()) CHECK(get_option(real, d.key) == get_option(Settings{}, d.key));
 }
 
 TEST_CASE("an option's choices are exactly what set_option accepts") {
@@ -64,7 +71,7 @@ TEST_CASE("an option's choices are exactly what set_option accepts") {
         }
         CHECK_THROWS_AS(set_option(s, d.key, "not-a-choice"), std::invalid_argument);
     }
-    CHECK(closed == 11);  // every enum and boolean option, and no numeric one
+    CHECK(closed == 12);  // every enum and boolean option, and no numeric one
 }
 
 TEST_CASE("numbers are plain decimals, read whole or refused") {

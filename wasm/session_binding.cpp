@@ -91,8 +91,16 @@ public:
             if (!t) throw std::logic_error("call startTraining before step");
             const bool done = t->step(budget_ms / 1000.0);
             val o = trainer_status(*t, done);
-            o.set("phase", std::string("training"));
-            o.set("lines", val::array());
+            o.set("member", session_.member());  // whose epochs these are
+            o.set("members", session_.members());
+            val lines = val::array();  // no heap allocation on the common path
+            if (done && session_.next_member()) {  // an ensemble's next model starts
+                reported_ = 0;
+                lines.call<void>("push", member_line(session_));
+                o.set("done", false);
+            }
+            o.set("phase", val("training"));
+            o.set("lines", lines);
             return o;
         });
     }
@@ -177,6 +185,7 @@ private:
         Trainer& t = session_.start_training();
         reported_ = 0;
         lines.push_back(training_line(session_));
+        if (session_.members() > 1) lines.push_back(member_line(session_));
         val o = val::object();
         o.set("calibrating", false);
         o.set("trainCells", static_cast<double>(t.n_train()));

@@ -18,7 +18,8 @@ const RESULT_BUTTONS = [...OUTPUTS.map(([id]) => id), 'download-metrics'];
 export function formatStatus(status, reports) {
   const last = reports[reports.length - 1];
   const done = status.epoch + (status.fraction || 0);
-  let text = `epoch ${status.epoch} of at most ${status.epochs}`;
+  let text = status.members > 1 ? `model ${status.member + 1} of ${status.members} · ` : '';
+  text += `epoch ${status.epoch} of at most ${status.epochs}`;
   if (last) {
     text += ` · train loss ${last.trainLoss.toFixed(4)}`;
     if (last.valLoss !== null) text += ` · validation loss ${last.valLoss.toFixed(4)}`;
@@ -117,7 +118,10 @@ export function initTrainingPanel(page) {
             return;
           }
           reports.push(...s.reports);
-          $('progress').value = (candidates + (s.epoch + (s.fraction || 0)) / s.epochs) / (candidates + 1);
+          // The final training's share of the bar, split between an ensemble's members.
+          const members = s.members || 1;
+          const part = ((s.member || 0) + (s.epoch + (s.fraction || 0)) / s.epochs) / members;
+          $('progress').value = (candidates + part) / (candidates + 1);
           if (s.trainSeconds !== undefined) $('status').textContent = formatStatus(s, reports);
           if (s.reports.length) drawLoss($('loss-chart'), reports);
         }

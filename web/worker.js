@@ -104,7 +104,9 @@ async function run(id, msg) {
       if (status.done) {
         cancelled = status.stopReason === 'cancelled';
         // Cancelled while calibrating or in the first epoch: no model to impute with.
-        if (cancelled && (status.phase === 'calibrating' || status.epoch === 0)) return final('done', { cancelled: true, report: null });
+        if (cancelled && (status.phase === 'calibrating' || (status.epoch === 0 && !status.member))) {
+          return final('done', { cancelled: true, report: null });
+        }
         break;
       }
     }

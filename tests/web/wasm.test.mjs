@@ -300,6 +300,25 @@ test('--calibrate: both drivers print the same calibration lines in order and re
   assert.equal(node.result.calibration.held_out, native.result.calibration.held_out);
 });
 
+test('--ensemble: both drivers train each member in turn with the same lines and report every member', () => {
+  const args = ['impute', '--data', path.join(tmp, 'c.csv'), '--out', path.join(tmp, 'ens.csv'), '--ensemble', '3',
+    '--epochs', '2', '--threads', '1', '--quiet'];
+  const { native, node } = both(args);
+  assert.equal(native.status, 0, native.stderr);
+  assert.equal(node.status, 0, node.stderr);
+  assert.equal(node.stderr, native.stderr);  // no numbers but the seeds, which agree
+  assert.deepEqual(node.stderr.trim().split('\n').slice(1),
+    ['zimpute: ensemble member 1/3 (seed 42)', 'zimpute: ensemble member 2/3 (seed 43)', 'zimpute: ensemble member 3/3 (seed 44)']);
+  for (const r of [native, node]) {
+    assert.deepEqual(r.result.member_epochs, [2, 2, 2]);
+    assert.equal(r.result.epochs, 6);
+  }
+  const save = both(['train', '--data', path.join(tmp, 'c.csv'), '--save', path.join(tmp, 'ens.zim'), '--ensemble', '2']);
+  assert.equal(save.node.status, 2);
+  assert.equal(save.node.stderr, save.native.stderr);
+  assert.ok(!fs.existsSync(path.join(tmp, 'ens.zim')));
+});
+
 test('the Node entry trains, saves and applies a model like the native CLI', () => {
   const data = path.join(tmp, 'c.csv');
   const model = path.join(tmp, 'cn.zim');

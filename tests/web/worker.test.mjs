@@ -170,6 +170,19 @@ test('a calibrated run cancelled before its first step ends with done {cancelled
   assert.equal(done.report, null);
 });
 
+test('an ensemble run reports each member, and the model cannot be saved', async () => {
+  const seen = new Set();
+  const done = await ask('run', { data, options: { epochs: '2', ensemble: '2' } }, (msg) => {
+    if (msg.type === 'progress' && msg.status.members) seen.add(`${msg.status.member}/${msg.status.members}`);
+  }, 120000);
+  assert.equal(done.cancelled, false);
+  assert.deepEqual([...seen].sort(), ['0/2', '1/2']);
+  assert.deepEqual(done.report.member_epochs, [2, 2]);
+  await assert.rejects(ask('output', { which: 'model' }), /a model file holds one network/);
+  const out = await ask('output', { which: 'result' });
+  assert.ok(out.bytes.byteLength > 1000);
+});
+
 test('a run cancelled while calibrating ends with done {cancelled: true} and no report', async () => {
   let started;
   const calibrating = new Promise((resolve) => { started = resolve; });
