@@ -214,9 +214,7 @@ Eigen::MatrixXf Session::predicted(Output which) {
 }
 
 Prediction Session::prediction() {
-    if (!model_ || !prepared_) throw std::logic_error("train or load a model first");
-    if (!members_.empty()) return {predicted(Output::pi), predicted(Output::mu), predicted(Output::theta), predicted(Output::latent)};
-    return predict(*model_, *prepared_, data_->n_genes(), data_->n_cells(), &gene_map_);
+    return {predicted(Output::pi), predicted(Output::mu), predicted(Output::theta), predicted(Output::latent)};
 }
 
 const CountMatrix& Session::data() const {
@@ -250,7 +248,7 @@ std::string Session::report_json(bool with_gene_names) const {
     Settings s = model_ ? model_->settings : settings_;
     s.train.threads = settings_.train.threads;  // how this session ran: not part of the model
     s.calibrate = settings_.calibrate;
-    s.ensemble = members_.empty() ? s.ensemble : ensemble_;
+    if (trainer_) s.ensemble = ensemble_;  // trained here: the models asked for (member_epochs says how many ran)
     bool first = true;
     for (const auto& d : option_docs()) {
         os << (first ? "" : ",") << '"' << d.key << "\":\"" << get_option(s, d.key) << '"';
