@@ -31,6 +31,10 @@ struct TrainOptions {
     double reduce_lr_factor = 0.1;     ///< Keras ReduceLROnPlateau default
     double min_delta = 1e-4;           ///< an improvement must beat the best by this much
     int max_recoveries = 8;            ///< divergences tolerated before giving up
+    /// At the end, go back to the weights of the epoch with the best monitored loss (Keras'
+    /// restore_best_weights). Off by default, as in DCA: the last epoch's weights recovered
+    /// masked counts better on bench/quality.py's real and simulated sets (README, "Defaults").
+    bool restore_best = false;
     /// Threads one batch is split across; 0 = this machine's cores, at most 4. A run-time choice:
     /// not saved in model files, and results match the 1-thread run to float rounding.
     int threads = 0;

@@ -249,8 +249,8 @@ void Trainer::end_epoch(EpochReport& r, double monitored, std::chrono::steady_cl
     guard_.epoch_ended();
     const bool early = early_.should_stop();
     if (early)
-        add_event("early stopping: no improvement in " + std::to_string(early_.bad_epochs()) +
-                  " epochs, best weights restored");
+        add_event("early stopping: no improvement in " + std::to_string(early_.bad_epochs()) + " epochs" +
+                  (options_.restore_best ? ", best weights restored" : ""));
     r.event = std::move(pending_event_);
     pending_event_.clear();
     const double dt = seconds_since(started);  // the epoch's end counts as part of it
@@ -265,7 +265,8 @@ void Trainer::end_epoch(EpochReport& r, double monitored, std::chrono::steady_cl
 }
 
 void Trainer::finish(StopReason r) {
-    if (early_.has_best()) restore(best_snap_);
+    // A cancel goes back to the best epoch too: the weights of the moment are mid-epoch.
+    if ((options_.restore_best || r == StopReason::cancelled) && early_.has_best()) restore(best_snap_);
     reason_ = r;
 }
 

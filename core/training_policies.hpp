@@ -11,7 +11,7 @@
 namespace zimpute {
 
 /// Stops after `patience` epochs without a new best (a loss below best - min_delta); the
-/// trainer keeps the best epoch's weights and restores them at the end.
+/// trainer keeps the best epoch's weights and, with restore-best (or a cancel), restores them at the end.
 class EarlyStopping {
 public:
     EarlyStopping(int patience, double min_delta) : patience_(patience), min_delta_(min_delta) {}

@@ -117,12 +117,13 @@ TEST_CASE("stepping in slices reports progress and cancel stops before the next 
     CHECK(r.trainer->epoch() == reports);
 }
 
-TEST_CASE("early stopping ends training with the best epoch's weights, not the last epoch's") {
+TEST_CASE("early stopping with restore-best ends training with the best epoch's weights, not the last epoch's") {
     const Simulation sim = small_sim();
     Settings s;
     s.train.epochs = 200;
     s.train.early_stopping_patience = 3;
     s.train.optimizer.learning_rate = 0.03;  // noisy validation loss: stops early
+    s.train.restore_best = true;
     Run r = start(sim.observed, s);
     Vec<float> best, last;
     int best_epoch = 0;
@@ -139,6 +140,27 @@ TEST_CASE("early stopping ends training with the best epoch's weights, not the l
     CHECK(r.trainer->history().back().event.find("early stopping: no improvement in 3 epochs") != std::string::npos);
     CHECK(last != best);
     CHECK(r.model.net->params == best);
+    CHECK(r.trainer->history().back().event.find("best weights restored") != std::string::npos);
+}
+
+TEST_CASE("early stopping without restore-best (the default, DCA's) ends with the last epoch's weights") {
+    const Simulation sim = small_sim();
+    Settings s;
+    s.train.epochs = 200;
+    s.train.early_stopping_patience = 3;
+    s.train.optimizer.learning_rate = 0.03;
+    CHECK(!s.train.restore_best);
+    Run r = start(sim.observed, s);
+    Vec<float> best, last;
+    r.trainer->on_epoch = [&](const EpochReport& e) {
+        last = r.model.net->params;
+        if (e.improved) best = r.model.net->params;
+    };
+    r.trainer->run();
+    REQUIRE(r.trainer->stop_reason() == StopReason::early_stopping);
+    CHECK(last != best);
+    CHECK(r.model.net->params == last);
+    CHECK(r.trainer->history().back().event == "early stopping: no improvement in 3 epochs");
 }
 
 TEST_CASE("the learning rate is cut 10x after lr-patience epochs without improvement, and said so") {

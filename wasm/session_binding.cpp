@@ -69,7 +69,7 @@ public:
             if (!session_.settings().calibrate) return training_started({});
             Calibration& c = session_.start_calibration();
             calibrating_ = true;
-            candidate_trainer_ = nullptr;
+            candidate_seen_ = -1;
             val o = val::object();
             o.set("calibrating", true);
             o.set("candidates", c.candidates());
@@ -198,10 +198,12 @@ private:
     val calibration_step(double budget_ms) {
         Calibration& c = *session_.calibration();
         const bool done = c.step(budget_ms / 1000.0);
-        // Each candidate's trainer has its own history; none before the first step (a cancel
+        // Each candidate's trainer has its own history (a new trainer may reuse the old one's
+        // address, so candidates are told apart by index); none before the first step (a cancel
         // that came first).
-        if (c.trainer() != candidate_trainer_) {
-            candidate_trainer_ = c.trainer();
+        const int candidate = c.trainer() ? c.candidate() : -1;
+        if (candidate != candidate_seen_) {
+            candidate_seen_ = candidate;
             reported_ = 0;
         }
         val o = c.trainer() ? trainer_status(*c.trainer(), false) : val::object();
@@ -239,7 +241,7 @@ private:
     std::size_t reported_ = 0;
     std::size_t scored_ = 0;    // calibration trials reported
     bool calibrating_ = false;  // startTraining began a calibration that has not ended
-    const Trainer* candidate_trainer_ = nullptr;  // whose history reported_ counts in
+    int candidate_seen_ = -1;   // the candidate whose history reported_ counts in (-1: none yet)
 };
 
 }  // namespace

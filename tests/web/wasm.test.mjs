@@ -298,6 +298,12 @@ test('--calibrate: both drivers print the same calibration lines in order and re
     assert.equal(r.result.epochs, 3);
   }
   assert.equal(node.result.calibration.held_out, native.result.calibration.held_out);
+  // Without --quiet every epoch of each candidate and of the final training is printed, in order.
+  const loud = both(args.filter((a) => a !== '--quiet'));
+  for (const r of [loud.native, loud.node]) {
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.stderr.match(/^epoch \d+/gm), ['epoch 1', 'epoch 2', 'epoch 3', 'epoch 1', 'epoch 2', 'epoch 3', 'epoch 1', 'epoch 2', 'epoch 3']);
+  }
 });
 
 test('--ensemble: both drivers train each member in turn with the same lines and report every member', () => {
