@@ -352,14 +352,20 @@ std::vector<std::string> calibration_scored_lines(Session& s) {
     if (!c || c->result().trials.empty()) throw std::logic_error("calibration_scored_lines before a candidate was scored");
     if (c->cancelled()) return {};
     const auto& trials = c->result().trials;
-    std::string line = "zimpute: calibration: " + trials.back().candidate + " training, " +
-                       std::to_string(trials.back().epochs) + " epochs; held-out error (lower is better)";
+    const std::string& name = trials.back().candidate;
+    // The two numbers the choice is made on (lower is better): mu's error on the held-out counts
+    // picks the training, each rule's error (the observed counts' changes included) its rule.
+    std::string line = "zimpute: calibration: " + name + " training, " + std::to_string(trials.back().epochs) +
+                       " epochs; held-out error of mu " + score_text(calibration_training_score(trials, name)) +
+                       ", with each rule";
     for (const auto& t : trials)
-        if (t.candidate == trials.back().candidate) line += " " + to_string(t.rule) + " " + score_text(t.score);
+        if (t.candidate == name) line += " " + to_string(t.rule) + " " + score_text(t.score);
     if (!c->done()) return {line, candidate_line(*c, c->candidate() + 1)};
     const CalibrationTrial& best = trials[c->result().chosen];
-    return {line, "zimpute: calibration chose the " + best.candidate + " training with the " + to_string(best.rule) +
-                      " rule (" + score_text(best.score) + "); training it on all the data"};
+    return {line, "zimpute: calibration chose the " + best.candidate + " training (the lowest error of mu, " +
+                      score_text(calibration_training_score(trials, best.candidate)) + ") with the " +
+                      to_string(best.rule) + " rule (its lowest, " + score_text(best.score) +
+                      "); training it on all the data"};
 }
 
 std::string summary_json(Session& s, double parse_seconds, const std::vector<std::pair<std::string, double>>& extra) {

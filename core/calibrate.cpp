@@ -182,18 +182,21 @@ bool Calibration::step(double budget_seconds) {
     return done_;
 }
 
+double calibration_training_score(const std::vector<CalibrationTrial>& trials, const std::string& candidate) {
+    for (const auto& t : trials)
+        if (t.candidate == candidate && t.rule == ImputeRule::mean && std::isfinite(t.held_out_score))
+            return t.held_out_score;
+    return std::numeric_limits<double>::infinity();
+}
+
 void Calibration::choose() {
     // A non-finite score (a candidate whose outputs overflowed) is never chosen over a finite one.
     const auto finite = [](double v) { return std::isfinite(v) ? v : std::numeric_limits<double>::infinity(); };
     // First the training: the one whose mu recovers the held-out counts best (the mean rule's
     // held-out score: mu itself, not a rule's use of it). Then its rule, by the whole score.
-    std::string training;
-    double best = std::numeric_limits<double>::infinity();
-    for (const auto& t : result_.trials)
-        if (t.rule == ImputeRule::mean && (training.empty() || finite(t.held_out_score) < best)) {
-            training = t.candidate;
-            best = finite(t.held_out_score);
-        }
+    std::string training = names_.front();
+    for (const auto& n : names_)
+        if (calibration_training_score(result_.trials, n) < calibration_training_score(result_.trials, training)) training = n;
     bool any = false;
     for (std::size_t k = 0; k < result_.trials.size(); ++k) {
         if (result_.trials[k].candidate != training) continue;

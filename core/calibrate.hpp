@@ -71,6 +71,10 @@ struct CalibrationResult {
     std::string json() const;
 };
 
+/// The score a training is chosen on: its `mean` trial's held_out_score (how well mu itself
+/// recovers the held-out counts); infinity when `candidate` has no such trial.
+double calibration_training_score(const std::vector<CalibrationTrial>& trials, const std::string& candidate);
+
 /// Runs the candidates one after another, stepped like a Trainer.
 class Calibration {
 public:

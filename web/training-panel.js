@@ -44,36 +44,42 @@ function genesImputedText(report) {
     (report.genes_imputed < report.genes ? '; the others are written unchanged' : '');
 }
 
-function showGenesImputed(box, report) {
-  const text = genesImputedText(report);
-  if (!text) return;
+// A hint paragraph under the results (nothing when there is no text).
+function hint(id, text) {
+  if (!text) return null;
   const p = document.createElement('p');
-  p.id = 'genes-imputed';
+  p.id = id;
   p.className = 'hint';
   p.textContent = text;
+  return p;
+}
+
+function showGenesImputed(box, report) {
+  const p = hint('genes-imputed', genesImputedText(report));
+  if (!p) return;
   if (box.firstChild) box.firstChild.after(p);
   else box.append(p);
 }
 
 // With "calibrate": what was tried on the held-out counts and what was chosen (report.calibration,
 // core/calibrate.hpp).
+// The training is chosen on mu's error on the held-out counts (its mean-rule trial's
+// held_out_score), then its rule on each rule's error; lower is better for both.
 export function calibrationText(report) {
   const c = report && report.calibration;
   if (!c) return '';
-  const tried = c.trials.map((t) => `${t.candidate} training, ${t.rule} rule: ${t.score.toFixed(3)}`);
+  const num = (x) => (x === null ? 'n/a' : x.toFixed(3));
+  const trainings = c.trials.filter((t) => t.rule === 'mean').map((t) => `${t.candidate} ${num(t.held_out_score)}`);
+  const rules = c.trials.filter((t) => t.candidate === c.chosen.candidate).map((t) => `${t.rule} ${num(t.score)}`);
   return `Calibration held out ${c.held_out} non-zero counts and chose the ${c.chosen.candidate} training ` +
-    `with the ${c.chosen.rule} rule (held-out error ${c.chosen.score.toFixed(3)}; lower is better). ` +
-    `Tried: ${tried.join('; ')}.`;
+    `with the ${c.chosen.rule} rule (lower is better). Error of mu on the held-out counts, by training: ` +
+    `${trainings.join(', ')}. Error of the ${c.chosen.candidate} training by rule, changes to the observed ` +
+    `counts included: ${rules.join(', ')}.`;
 }
 
 function showCalibration(box, report) {
-  const text = calibrationText(report);
-  if (!text) return;
-  const p = document.createElement('p');
-  p.id = 'calibration';
-  p.className = 'hint';
-  p.textContent = text;
-  box.append(p);
+  const p = hint('calibration', calibrationText(report));
+  if (p) box.append(p);
 }
 
 // The contract's lines ("zimpute: calibration: ...") as the page shows them.

@@ -121,8 +121,9 @@ test('calibrate: the page shows the candidates while calibrating, then what was 
   await page.waitForFunction(() => /Calibrating: candidate [12] of 2/.test(document.getElementById('status').textContent), null, { timeout: 60000 });
   await page.waitForSelector('#calibration', { timeout: 120000 });
   assert.match(await page.$eval('#calibration', (e) => e.textContent),
-    /held out \d+ non-zero counts and chose the (default|dca) training with the (posterior|mean|course) rule[^]*Tried: default training, posterior rule/);
+    /held out \d+ non-zero counts and chose the (default|dca) training with the (posterior|mean|course) rule[^]*by training: default [\d.]+, dca [\d.]+\. Error of the (default|dca) training by rule[^]*: posterior [\d.]+, mean [\d.]+, course [\d.]+\./);
   assert.equal(await page.$eval('#error', (e) => e.hidden), true);
+  await page.screenshot({ path: path.join(OUT, 'calibration.png'), fullPage: true });
   assert.deepEqual(errors, []);
   await page.close();
 });
