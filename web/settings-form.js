@@ -4,10 +4,27 @@
 
 const isBoolean = (choices) => choices.length === 2 && choices.includes('true') && choices.includes('false');
 
-// Fills box with one labelled control per option doc.
+// The settings a student changes first; every other one sits under a collapsed "Advanced", with
+// the same defaults and explanations (a preset fills both).
+export const FIRST_SETTINGS = ['epochs', 'learning-rate', 'batchnorm', 'loss'];
+
+// Fills box with one labelled control per option doc: FIRST_SETTINGS, then the others inside
+// <details id="advanced">.
 export function buildSettings(box, docs) {
   box.textContent = '';
-  for (const d of docs) {
+  const first = document.createElement('div');
+  first.className = 'settings-grid';
+  const advanced = document.createElement('details');
+  advanced.id = 'advanced';
+  const summary = document.createElement('summary');
+  const rest = docs.filter((d) => !FIRST_SETTINGS.includes(d.key));
+  summary.textContent = `Advanced settings (${rest.length} more; defaults shown beside each)`;
+  const grid = document.createElement('div');
+  grid.className = 'settings-grid';
+  advanced.append(summary, grid);
+  box.append(first, advanced);
+  const ordered = [...FIRST_SETTINGS.map((k) => docs.find((d) => d.key === k)).filter(Boolean), ...rest];
+  for (const d of ordered) {
     const choices = d.choices || [];
     const label = document.createElement('label');
     label.title = d.help;
@@ -28,7 +45,7 @@ export function buildSettings(box, docs) {
     const small = document.createElement('small');
     small.textContent = ` default ${d.default} — ${d.help}`;
     label.append(input, small);
-    box.append(label);
+    (FIRST_SETTINGS.includes(d.key) ? first : grid).append(label);
   }
 }
 

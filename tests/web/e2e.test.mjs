@@ -116,6 +116,10 @@ test('calibrate: the page shows the candidates while calibrating, then what was 
   const { page, errors } = await openPage();
   await page.setInputFiles('#data-file', path.join(WEB, 'example/data.csv'));
   await page.fill('#opt-epochs', '2');
+  // The first screen shows four settings; the rest (calibrate among them) under Advanced.
+  assert.equal(await page.isVisible('#opt-learning-rate'), true);
+  assert.equal(await page.isVisible('#opt-calibrate'), false);
+  await page.click('#advanced summary');
   await page.check('#opt-calibrate');
   await page.click('#train');
   await page.waitForFunction(() => /Calibrating: candidate [12] of 2/.test(document.getElementById('status').textContent), null, { timeout: 60000 });
@@ -220,6 +224,7 @@ test("the course report's Model I with unbounded heads at lr 0.1 diverges, recov
   await page.waitForFunction(() => document.getElementById('opt-rule').value === 'course');
   await page.uncheck('#opt-batchnorm');
   await page.selectOption('#opt-loss', 'original');
+  await page.click('#advanced summary');
   await page.uncheck('#opt-clip-heads');
   await page.fill('#opt-learning-rate', '0.1');
   await page.fill('#opt-epochs', '4');
@@ -283,6 +288,7 @@ test('served with COOP/COEP the page is cross-origin isolated and trains with th
   await page.click('#example');
   await page.waitForFunction(() => /example_data\.csv/.test(document.getElementById('files-status').textContent));
   await page.fill('#opt-epochs', '3');
+  await page.click('#advanced summary');
   await page.fill('#opt-threads', '2');
   await page.click('#train');
   await page.waitForSelector('#metrics-table', { timeout: 60000 });
