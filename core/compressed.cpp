@@ -20,21 +20,33 @@ std::string maybe_gunzip(std::string bytes, const std::string& source) {
     if (inflateInit2(&z, 15 + 32) != Z_OK) throw InputError(source + ": cannot start gzip decompression");
     std::string out;
     out.resize(bytes.size() * 4 + 4096);
+    std::size_t produced = 0;  // not z.total_out: inflateReset between members sets it back to 0
     z.next_in = reinterpret_cast<Bytef*>(bytes.data());
     z.avail_in = static_cast<uInt>(bytes.size());
-    int rc = Z_OK;
-    while (rc != Z_STREAM_END) {
-        if (z.total_out == out.size()) {
+    for (;;) {
+        if (produced == out.size()) {
             if (out.size() >= kMaxOutput) {
                 inflateEnd(&z);
                 throw InputError(source + ": decompresses to more than 4 GiB; too large to load");
             }
             out.resize(std::min(out.size() * 2, kMaxOutput));
         }
-        z.next_out = reinterpret_cast<Bytef*>(&out[z.total_out]);
-        z.avail_out = static_cast<uInt>(out.size() - z.total_out);
-        rc = inflate(&z, Z_NO_FLUSH);
-        if (rc == Z_STREAM_END) break;
+        z.next_out = reinterpret_cast<Bytef*>(&out[produced]);
+        z.avail_out = static_cast<uInt>(out.size() - produced);
+        const int rc = inflate(&z, Z_NO_FLUSH);
+        produced = out.size() - z.avail_out;
+        if (rc == Z_STREAM_END) {
+            // `cat a.gz b.gz` is one gzip file of two members (RFC 1952): read them all, as gzip does.
+            const std::string_view rest(reinterpret_cast<const char*>(z.next_in), z.avail_in);
+            if (rest.find_first_not_of('\0') == std::string_view::npos) break;  // the end, or zero padding
+            if (!is_gzip(rest)) {
+                inflateEnd(&z);
+                throw InputError(source + ": unexpected bytes after the gzip data (offset " +
+                                 std::to_string(bytes.size() - rest.size()) + ")");
+            }
+            inflateReset(&z);
+            continue;
+        }
         if (rc != Z_OK && rc != Z_BUF_ERROR) {
             inflateEnd(&z);
             throw InputError(source + ": damaged gzip data (" + (z.msg ? z.msg : "inflate failed") + ")");
@@ -44,7 +56,7 @@ std::string maybe_gunzip(std::string bytes, const std::string& source) {
             throw InputError(source + ": truncated gzip data");
         }
     }
-    out.resize(z.total_out);
+    out.resize(produced);
     inflateEnd(&z);
     return out;
 #else

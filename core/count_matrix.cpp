@@ -228,9 +228,33 @@ void detect_transposed(CountMatrix& m, const ReadOptions& options, const std::ve
 
 }  // namespace
 
+namespace {
+
+// A file that is not UTF-8/ASCII text with LF or CRLF line ends, named as what it is (issue 17,
+// rule 2) instead of being reported as a line and column of a CSV it never was.
+void check_text(std::string_view text, const std::string& src) {
+    const auto starts = [&](std::string_view magic) { return text.substr(0, magic.size()) == magic; };
+    if (starts("\xFF\xFE") || starts("\xFE\xFF") ||
+        (text.size() >= 4 && ((text[0] != 0 && text[1] == 0 && text[2] != 0 && text[3] == 0) ||
+                              (text[0] == 0 && text[1] != 0 && text[2] == 0 && text[3] != 0))))
+        throw InputError(src + ": UTF-16 text; save it as UTF-8 (or ASCII) and try again");
+    if (starts(std::string_view("\x89HDF\r\n\x1a\n", 8)))
+        throw InputError(src + ": an HDF5 file (such as AnnData .h5ad or 10x .h5), not text; zimpute reads CSV/TSV "
+                               "text and 10x matrix.mtx files");
+    if (starts("PK\x03\x04")) throw InputError(src + ": a ZIP archive; unpack it and give the CSV/TSV inside");
+    const std::size_t nul = text.substr(0, std::size_t(1) << 16).find('\0');
+    if (nul != std::string_view::npos)
+        throw InputError(src + ": a binary file (a zero byte at offset " + std::to_string(nul) + "), not CSV/TSV text");
+    if (text.find('\n') == std::string_view::npos && text.find('\r') != std::string_view::npos)
+        throw InputError(src + ": lines end in a carriage return only (classic Mac); save it with LF or CRLF line ends");
+}
+
+}  // namespace
+
 CountMatrix read_counts(std::string_view text, const ReadOptions& options) {
     const std::string& src = options.source;
     if (is_gzip(text)) throw InputError(src + ": gzip-compressed; decompress it before parsing");
+    check_text(text, src);
     if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
 
     LineReader lines(text);

@@ -1,5 +1,7 @@
 #include "mtx.hpp"
 
+#include "settings.hpp"  // parse_decimal, the one number reader
+
 #include <cmath>
 #include <cstdlib>
 #include <sstream>
@@ -85,10 +87,14 @@ CountMatrix read_mtx(std::string_view mtx, std::string_view features, std::strin
     m.counts = Eigen::MatrixXf::Zero(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
     for (std::size_t e = k + 1; e < lines.size(); ++e) {
         const std::string l(lines[e]);
-        char* p = nullptr;
-        const double i = std::strtod(l.c_str(), &p), j = std::strtod(p, &p), v = std::strtod(p, &p);
-        while (*p == ' ' || *p == '\t') ++p;
-        if (*p != '\0' || i != std::floor(i) || j != std::floor(j) || i < 1 || j < 1 || i > rows || j > cols)
+        // Exactly three plain decimals (parse_decimal, as every CSV value): a missing value is not 0,
+        // and hex or trailing text is refused.
+        std::istringstream ss(l);
+        std::string f[4];
+        double i = 0, j = 0, v = 0;
+        const bool three = static_cast<bool>(ss >> f[0] >> f[1] >> f[2]) && !(ss >> f[3]);
+        if (!three || !parse_decimal(f[0], i) || !parse_decimal(f[1], j) || !parse_decimal(f[2], v) ||
+            i != std::floor(i) || j != std::floor(j) || i < 1 || j < 1 || i > rows || j > cols)
             throw InputError(at(e) + "expected 'row column value' inside " + std::to_string(static_cast<long long>(rows)) +
                              " x " + std::to_string(static_cast<long long>(cols)) + ", found '" + l.substr(0, 60) + "'");
         if (!std::isfinite(v) || v < 0 || v > 3.0e38)

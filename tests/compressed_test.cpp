@@ -53,3 +53,17 @@ TEST_CASE("damaged and truncated gzip data give a message, and the parser refuse
     o.source = "raw.gz";
     CHECK_THROWS_WITH_AS(read_counts(gz, o), "raw.gz: gzip-compressed; decompress it before parsing", InputError);
 }
+
+TEST_CASE("a gzip file of several members (cat a.gz b.gz) is read whole; other bytes after it are refused") {
+    std::string first = "Cell1,Cell2\n", second;
+    for (int i = 0; i < 2000; ++i) (i < 1000 ? first : second) += std::to_string(i % 7) + "," + std::to_string(i % 3) + "\n";
+    const std::string both = gzip(first) + gzip(second);
+    CHECK(maybe_gunzip(both, "ab.csv.gz") == first + second);
+    CHECK(maybe_gunzip(gzip(first) + std::string(16, '\0'), "pad.csv.gz") == first);  // gzip's zero padding
+    const std::string gz = gzip(first);
+    CHECK_THROWS_WITH_AS(maybe_gunzip(gz + "garbage", "g.csv.gz"),
+                         ("g.csv.gz: unexpected bytes after the gzip data (offset " + std::to_string(gz.size()) + ")").c_str(),
+                         InputError);
+    Session s;
+    CHECK(s.load_data(maybe_gunzip(both, "ab.csv.gz"), {}).n_genes() == 2000);
+}
