@@ -10,11 +10,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace zimpute {
 using namespace csv;
-namespace {
 
 void warn_duplicates(const std::vector<std::string>& names, const char* what, std::vector<std::string>& warnings) {
     std::unordered_set<std::string> seen;
@@ -24,6 +24,22 @@ void warn_duplicates(const std::vector<std::string>& names, const char* what, st
             return;
         }
 }
+
+std::vector<Eigen::Index> match_by_name(const std::vector<std::string>& wanted, const std::vector<std::string>& available) {
+    std::unordered_map<std::string, std::vector<Eigen::Index>> pos;  // every position of each name, in order
+    for (std::size_t i = 0; i < available.size(); ++i) pos[available[i]].push_back(static_cast<Eigen::Index>(i));
+    std::unordered_map<std::string, std::size_t> used;  // occurrences of each name matched so far
+    std::vector<Eigen::Index> idx(wanted.size(), -1);
+    for (std::size_t i = 0; i < wanted.size(); ++i) {
+        const auto it = pos.find(wanted[i]);
+        if (it == pos.end()) continue;
+        const std::size_t k = used[wanted[i]]++;
+        if (k < it->second.size()) idx[i] = it->second[k];
+    }
+    return idx;
+}
+
+namespace {
 
 // The parsed numbers go into the final matrix a block of rows at a time, so a file is never held
 // twice as floats: a row-major copy and the matrix were the reader's peak (2 x 76 MB for 10k x 2k)

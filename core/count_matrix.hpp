@@ -69,6 +69,14 @@ CountMatrix read_counts(std::string_view text, const ReadOptions& options = {});
 /// Reads a whole file, decompresses it if it is gzip, and parses it (source defaults to the path).
 CountMatrix read_counts_file(const std::string& path, ReadOptions options = {});
 
+/// Appends "duplicate <what> name 'X' (first duplicate shown)" to `warnings` when a name repeats.
+void warn_duplicates(const std::vector<std::string>& names, const char* what, std::vector<std::string>& warnings);
+
+/// The position in `available` of each of `wanted`, by name; -1 where there is none. A name that
+/// repeats matches by occurrence (its k-th time in `wanted` goes to its k-th in `available`), so
+/// a file matched against itself maps every row to itself, duplicates included.
+std::vector<Eigen::Index> match_by_name(const std::vector<std::string>& wanted, const std::vector<std::string>& available);
+
 /// Reads a whole file into a string; throws InputError naming the path if it cannot.
 std::string read_file(const std::string& path);
 

@@ -1,5 +1,6 @@
 #include "metrics.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <unordered_map>
@@ -48,15 +49,14 @@ std::vector<Eigen::Index> match(const std::vector<std::string>& names, bool name
         for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<Eigen::Index>(i);
         return idx;
     }
-    std::unordered_map<std::string, Eigen::Index> pos;
-    for (std::size_t i = 0; i < truth_names.size(); ++i) pos.emplace(truth_names[i], static_cast<Eigen::Index>(i));
-    for (std::size_t i = 0; i < names.size(); ++i) {
-        const auto it = pos.find(names[i]);
-        if (it == pos.end())
-            throw InputError(std::string("the truth file has no ") + what + " named '" + names[i] + "' (" + what + " " +
-                             std::to_string(i + 1) + " of the data)");
-        idx[i] = it->second;
-    }
+    idx = match_by_name(names, truth_names);
+    for (std::size_t i = 0; i < names.size(); ++i)
+        if (idx[i] < 0) {
+            const bool repeated = std::count(names.begin(), names.end(), names[i]) > 1;
+            throw InputError(std::string("the truth file has no ") + what + " named '" + names[i] + "'" +
+                             (repeated ? " as many times as the data" : "") + " (" + what + " " + std::to_string(i + 1) +
+                             " of the data)");
+        }
     return idx;
 }
 

@@ -1,5 +1,6 @@
 #include "model_io.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <sstream>
@@ -211,14 +212,13 @@ std::vector<Eigen::Index> match_model_genes(const Model& model, bool model_genes
         for (std::size_t i = 0; i < n; ++i) idx[i] = static_cast<Eigen::Index>(i);
         return idx;
     }
-    std::unordered_map<std::string, Eigen::Index> pos;
-    for (std::size_t i = 0; i < data.genes.size(); ++i) pos.emplace(data.genes[i], static_cast<Eigen::Index>(i));
+    idx = match_by_name(model.genes, data.genes);
     for (std::size_t i = 0; i < n; ++i) {
-        const auto it = pos.find(model.genes[i]);
-        if (it == pos.end())
-            throw InputError("this file has no gene '" + model.genes[i] + "', which the model was trained on (" +
-                             std::to_string(n) + " genes)");
-        idx[i] = it->second;
+        if (idx[i] >= 0) continue;
+        const auto copies = std::count(model.genes.begin(), model.genes.end(), model.genes[i]);
+        throw InputError("this file has no gene '" + model.genes[i] + "'" +
+                         (copies > 1 ? " as many times as the model (" + std::to_string(copies) + ")" : std::string()) +
+                         ", which the model was trained on (" + std::to_string(n) + " genes)");
     }
     return idx;
 }

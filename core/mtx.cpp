@@ -109,6 +109,8 @@ CountMatrix read_mtx(std::string_view mtx, std::string_view features, std::strin
     if (static_cast<double>(m.cells.size()) != cols)
         throw InputError(barcodes_name + ": " + std::to_string(m.cells.size()) + " lines, the matrix has " +
                          std::to_string(static_cast<long long>(cols)) + " cells");
+    warn_duplicates(m.cells, "cell", m.warnings);  // as for CSV (10x features often repeat a symbol)
+    warn_duplicates(m.genes, "gene", m.warnings);
     m.has_row_names = true;
     m.corner = "gene";
     return m;

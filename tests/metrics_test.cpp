@@ -59,3 +59,16 @@ TEST_CASE("truth alignment: reorders by name, rejects mismatches with a message"
     CHECK_THROWS_WITH_AS(align_truth(course, course_truth), "the truth file has 2 genes, the data has 3", InputError);
     CHECK_THROWS_AS(compute_metrics(M::Zero(2, 2), M::Zero(2, 2), M::Zero(2, 3)), InputError);
 }
+
+TEST_CASE("truth alignment: a repeated name matches by occurrence, and too few copies are refused") {
+    ReadOptions o;
+    const CountMatrix data = read_counts("gene,c1,c2\ng1,0,1\ng2,3,0\ng1,2,2\n", o);
+    const CountMatrix truth = read_counts("gene,c1,c2\ng2,3,9\ng1,7,1\ng1,2,8\n", o);
+    const M t = align_truth(data, truth);
+    CHECK(t(0, 1) == 1.0f);  // the data's first g1: the truth's first g1
+    CHECK(t(2, 1) == 8.0f);  // the data's second g1: the truth's second g1, not the first again
+    CHECK(t(1, 1) == 9.0f);
+    const CountMatrix once = read_counts("gene,c1,c2\ng2,3,9\ng1,7,1\ng3,2,8\n", o);
+    CHECK_THROWS_WITH_AS(align_truth(data, once), "the truth file has no gene named 'g1' as many times as the data (gene 3 of the data)",
+                         InputError);
+}

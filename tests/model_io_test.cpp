@@ -51,6 +51,33 @@ TEST_CASE("a model applies to a file whose genes come in another order") {
     CHECK(b.imputed().row(1) == a.imputed().row(0));
 }
 
+TEST_CASE("genes that share a name match by occurrence: apply on the training file imputes as impute did") {
+    const std::string csv = "gene,c1,c2,c3,c4\nA,1,0,3,2\nB,0,2,1,0\nA,5,1,0,4\nC,0,0,2,1\n";
+    Session a;
+    a.settings().train.epochs = 2;
+    a.load_data(csv, {});
+    a.start_training().run();
+    a.impute();
+    Session b;
+    b.load_data(csv, {});
+    b.load_model(a.model_bytes(), "m.zim");
+    b.impute();
+    CHECK(b.imputed() == a.imputed());  // the second A is the model's second A, not its first
+    // The second A swapped with C: still by occurrence, so rows follow their names.
+    Session c;
+    c.load_data("gene,c1,c2,c3,c4\nA,1,0,3,2\nB,0,2,1,0\nC,0,0,2,1\nA,5,1,0,4\n", {});
+    c.load_model(a.model_bytes(), "m.zim");
+    c.impute();
+    CHECK(c.imputed().row(3) == a.imputed().row(2));
+    CHECK(c.imputed().row(2) == a.imputed().row(3));
+    // A file with one A where the model had two is refused, saying so.
+    Session d;
+    d.load_data("gene,c1,c2,c3,c4\nA,1,0,3,2\nB,0,2,1,0\nC,0,0,2,1\nD,5,1,0,4\n", {});
+    CHECK_THROWS_WITH_AS(d.load_model(a.model_bytes(), "m.zim"),
+                         "this file has no gene 'A' as many times as the model (2), which the model was trained on (4 genes)",
+                         InputError);
+}
+
 TEST_CASE("bad model files and mismatched genes give precise errors") {
     Session a;
     a.settings().train.epochs = 1;

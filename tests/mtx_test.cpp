@@ -47,6 +47,14 @@ TEST_CASE("a 10x trio reads as genes x cells with gene names and barcodes; writt
     CHECK(s.load_mtx(kMtx, kFeatures, kBarcodes, "m.mtx", "f.tsv", "b.tsv").n_genes() == 3);
 }
 
+TEST_CASE("duplicate gene symbols and barcodes are warned about, as in CSV") {
+    const CountMatrix m = read_mtx(kMtx, "E1\tTP53\tGene Expression\nE2\tTP53\tGene Expression\nE3\tACTB\tGene Expression\n",
+                                   "AAAC-1\nAAAC-1\n");
+    CHECK(m.warnings == std::vector<std::string>{"duplicate cell name 'AAAC-1' (first duplicate shown)",
+                                                 "duplicate gene name 'TP53' (first duplicate shown)"});
+    CHECK(read_mtx(kMtx, kFeatures, kBarcodes).warnings.empty());
+}
+
 TEST_CASE("malformed trios and oversized headers give precise messages") {
     CHECK(error_of("") == "matrix.mtx: the file is empty");
     CHECK(error_of("%%MatrixMarket matrix array real general\n3 2\n") ==
