@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -23,6 +24,19 @@ void warn_duplicates(const std::vector<std::string>& names, const char* what, st
             warnings.push_back(std::string("duplicate ") + what + " name '" + shorten(n) + "' (first duplicate shown)");
             return;
         }
+}
+
+void check_modelable(const CountMatrix& m) {
+    Eigen::Index gene = 0, cell = 0;
+    if (m.counts.size() == 0 || m.counts.maxCoeff(&gene, &cell) <= kMaxModelCount) return;
+    char value[32];
+    std::snprintf(value, sizeof value, "%g", static_cast<double>(m.counts(gene, cell)));
+    const auto label = [](const std::vector<std::string>& names, Eigen::Index i, const char* what) {
+        return static_cast<std::size_t>(i) < names.size() ? std::string(what) + " '" + names[static_cast<std::size_t>(i)] + "'"
+                                                          : std::string(what) + " " + std::to_string(i + 1);
+    };
+    throw InputError(label(m.genes, gene, "gene") + ", " + label(m.cells, cell, "cell") + ": a count of " + value +
+                     " is more than zimpute can model (at most 1e9 an entry); is this a matrix of counts?");
 }
 
 std::vector<Eigen::Index> match_by_name(const std::vector<std::string>& wanted, const std::vector<std::string>& available) {
@@ -162,7 +176,7 @@ struct ColumnScan {
                 values.push_back(0.0f);
                 continue;
             }
-            if (!std::isfinite(v) || v < 0 || v > 3.0e38) {
+            if (!std::isfinite(v) || v < 0 || v > std::numeric_limits<float>::max()) {
                 const std::string where = src + ": line " + std::to_string(line_no) + ", column " + std::to_string(first_value + c + 1);
                 if (!std::isfinite(v)) throw InputError(where + ": expected a finite count, found '" + shorten(f) + "'");
                 if (v < 0) throw InputError(where + ": expected a non-negative count, found '" + shorten(f) + "'");

@@ -69,6 +69,14 @@ CountMatrix read_counts(std::string_view text, const ReadOptions& options = {});
 /// Reads a whole file, decompresses it if it is gzip, and parses it (source defaults to the path).
 CountMatrix read_counts_file(const std::string& path, ReadOptions options = {});
 
+/// The largest count the model takes. Beyond it the size factors, mu (bounded at 1e6 times the
+/// size factor) and the loss could leave float range, and outputs would hold inf; read and UMI
+/// counts are far below it.
+constexpr double kMaxModelCount = 1e9;
+/// Throws InputError naming the largest entry when it is above kMaxModelCount (before any training or
+/// imputation: finite in, finite out).
+void check_modelable(const CountMatrix& m);
+
 /// Appends "duplicate <what> name 'X' (first duplicate shown)" to `warnings` when a name repeats.
 void warn_duplicates(const std::vector<std::string>& names, const char* what, std::vector<std::string>& warnings);
 

@@ -3,6 +3,7 @@
 #include "settings.hpp"  // parse_decimal, the one number reader
 
 #include <cmath>
+#include <limits>
 #include <cstdlib>
 #include <sstream>
 #include <vector>
@@ -25,9 +26,10 @@ std::vector<std::string_view> lines_of(std::string_view text) {
     return out;
 }
 
-// Names from a features/barcodes file: one per non-empty line; column `col` of tab-separated fields
-// when there are enough, else the first.
-std::vector<std::string> names_of(std::string_view text, int col) {
+// Names from a features/barcodes file: one per line (trailing blank lines aside); column `col` of
+// tab-separated fields when there are enough, else the first. An empty name is refused: it would
+// be a gene or cell no one can name in the result.
+std::vector<std::string> names_of(std::string_view text, int col, const std::string& file, const char* what) {
     std::vector<std::string> names;
     for (std::string_view l : lines_of(text)) {
         std::vector<std::string_view> f;
@@ -39,6 +41,8 @@ std::vector<std::string> names_of(std::string_view text, int col) {
             p = t + 1;
         }
         names.emplace_back(static_cast<int>(f.size()) > col ? f[static_cast<std::size_t>(col)] : f[0]);
+        if (names.back().empty())
+            throw InputError(file + ": line " + std::to_string(names.size()) + ": an empty " + what);
     }
     return names;
 }
@@ -97,12 +101,12 @@ CountMatrix read_mtx(std::string_view mtx, std::string_view features, std::strin
             i != std::floor(i) || j != std::floor(j) || i < 1 || j < 1 || i > rows || j > cols)
             throw InputError(at(e) + "expected 'row column value' inside " + std::to_string(static_cast<long long>(rows)) +
                              " x " + std::to_string(static_cast<long long>(cols)) + ", found '" + l.substr(0, 60) + "'");
-        if (!std::isfinite(v) || v < 0 || v > 3.0e38)
+        if (!std::isfinite(v) || v < 0 || v > std::numeric_limits<float>::max())
             throw InputError(at(e) + "expected a finite non-negative count, found '" + l.substr(0, 60) + "'");
         m.counts(static_cast<Eigen::Index>(i) - 1, static_cast<Eigen::Index>(j) - 1) += static_cast<float>(v);
     }
-    m.genes = names_of(features, 1);
-    m.cells = names_of(barcodes, 0);
+    m.genes = names_of(features, 1, features_name, "gene name");
+    m.cells = names_of(barcodes, 0, barcodes_name, "barcode");
     if (static_cast<double>(m.genes.size()) != rows)
         throw InputError(features_name + ": " + std::to_string(m.genes.size()) + " lines, the matrix has " +
                          std::to_string(static_cast<long long>(rows)) + " genes");

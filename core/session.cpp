@@ -88,6 +88,7 @@ void Session::set_truth(Eigen::MatrixXf aligned) {
 
 void Session::load_model(std::string_view bytes, const std::string& source) {
     if (!data_) throw std::logic_error("load the data before the model");
+    check_modelable(*data_);
     Model m = zimpute::load_model(bytes, source, &model_genes_named_);
     run_on(m, Threads::of_shared_pool(settings_.train.threads));
     gene_map_ = match_model_genes(m, model_genes_named_, *data_);
@@ -106,6 +107,7 @@ void Session::load_model(std::string_view bytes, const std::string& source) {
 
 Calibration& Session::start_calibration() {
     if (!data_) throw std::logic_error("load the data before calibrating");
+    check_modelable(*data_);
     if (!settings_.calibrate) throw std::logic_error("start_calibration without the calibrate setting");
     trainer_.reset();
     model_.reset();
@@ -118,6 +120,7 @@ Calibration& Session::start_calibration() {
 
 Trainer& Session::start_training() {
     if (!data_) throw std::logic_error("load the data before training");
+    check_modelable(*data_);
     Settings chosen = settings_;
     if (settings_.calibrate) {
         if (!calibration_ || !calibration_->done() || calibration_->cancelled())

@@ -55,6 +55,13 @@ TEST_CASE("duplicate gene symbols and barcodes are warned about, as in CSV") {
     CHECK(read_mtx(kMtx, kFeatures, kBarcodes).warnings.empty());
 }
 
+TEST_CASE("an empty barcode or gene name is refused with its line") {
+    CHECK(error_of(kMtx, kFeatures, "\nAAAG-1\n") == "barcodes.tsv: line 1: an empty barcode");
+    CHECK(error_of(kMtx, "E1\tTP53\tGene Expression\nE2\t\tGene Expression\nE3\tACTB\tGene Expression\n") ==
+          "features.tsv: line 2: an empty gene name");
+    CHECK(error_of(kMtx, kFeatures, "AAAC-1\nAAAG-1\n\n\n") == "no error");  // trailing blank lines are no names
+}
+
 TEST_CASE("malformed trios and oversized headers give precise messages") {
     CHECK(error_of("") == "matrix.mtx: the file is empty");
     CHECK(error_of("%%MatrixMarket matrix array real general\n3 2\n") ==

@@ -194,3 +194,21 @@ TEST_CASE("an ensemble cancelled in a member stops there and imputes with the me
     CHECK(s.member() == 0);
     CHECK(s.members() == 1);
 }
+
+TEST_CASE("finite in, finite out: counts up to the model's limit give finite outputs; beyond it, an error first") {
+    std::string csv = "gene,c1,c2,c3,c4\n";
+    for (int g = 0; g < 30; ++g)
+        csv += "g" + std::to_string(g) + "," + std::to_string(g % 3) + "," + std::to_string(g % 5) + ",0," +
+               (g == 7 ? "1000000000" : std::to_string(g % 4)) + "\n";
+    Session s(quick());
+    s.load_data(csv, named("big.csv"));
+    s.start_training().run();
+    s.impute();
+    CHECK(s.imputed().allFinite());
+    for (const Output o : {Output::pi, Output::mu, Output::theta}) CHECK(s.predicted(o).allFinite());
+    Session t(quick());
+    t.load_data("gene,c1,c2\ng1,1,2\ng2,3,2e9\n", named("huge.csv"));
+    CHECK_THROWS_WITH_AS(t.start_training(),
+                         "gene 'g2', cell 'c2': a count of 2e+09 is more than zimpute can model (at most 1e9 an entry); is this a matrix of counts?",
+                         InputError);
+}
