@@ -110,7 +110,8 @@ void Calibration::score_candidate() {
             const auto cell = static_cast<std::size_t>(prepared_->kept_cells[static_cast<std::size_t>(start + k)]);
             // The observed non-zeros: 0 for the rules that keep them, what `mean` moves them by.
             const auto j = static_cast<std::size_t>(start + k);
-            for (std::size_t e = prepared_->start[j]; e < prepared_->start[j + 1]; ++e) {
+            const auto first = static_cast<std::size_t>(prepared_->start[j]), end = static_cast<std::size_t>(prepared_->start[j + 1]);
+            for (std::size_t e = first; e < end; ++e) {
                 const auto i = static_cast<Eigen::Index>(prepared_->gene[e]);
                 const double x = prepared_->count[e], lx = std::log1p(x);
                 for (std::size_t r = 0; r < kR; ++r) {

@@ -26,6 +26,13 @@ void warn_duplicates(const std::vector<std::string>& names, const char* what, st
         }
 }
 
+std::string too_large_message(double genes, double cells) {
+    char gb[32];
+    std::snprintf(gb, sizeof gb, "%.1f", genes * cells * 4 / 1e9);
+    return std::to_string(static_cast<long long>(genes)) + " genes x " + std::to_string(static_cast<long long>(cells)) +
+           " cells, " + gb + " GB as dense floats, more than zimpute holds here: select genes or cells first";
+}
+
 void check_modelable(const CountMatrix& m) {
     Eigen::Index gene = 0, cell = 0;
     if (m.counts.size() == 0 || m.counts.maxCoeff(&gene, &cell) <= kMaxModelCount) return;
@@ -319,6 +326,11 @@ CountMatrix read_counts(std::string_view text, const ReadOptions& options) {
         std::string_view l;
         long n;
         while (rest.next(l, n)) ++n_lines;
+    }
+    // Checked before the matrix is allocated (a 1.3 MB gzip can hold 30000 x 20000 zeros).
+    if (static_cast<double>(n_lines) * static_cast<double>(cols.n_cols) > options.max_entries) {
+        const double rows = static_cast<double>(n_lines), columns = static_cast<double>(cols.n_cols);
+        throw InputError(src + ": " + (options.cells_in_rows ? too_large_message(columns, rows) : too_large_message(rows, columns)));
     }
     RowStore store(n_lines, cols.n_cols, options.cells_in_rows);
     std::vector<float>& values = store.block();  // the current block of rows, row-major

@@ -47,13 +47,6 @@ std::vector<std::string> names_of(std::string_view text, int col, const std::str
     return names;
 }
 
-std::string gb(double entries) {
-    std::ostringstream os;
-    os.precision(1);
-    os << std::fixed << entries * 4 / 1e9;
-    return os.str();
-}
-
 }  // namespace
 
 CountMatrix read_mtx(std::string_view mtx, std::string_view features, std::string_view barcodes,
@@ -79,9 +72,7 @@ CountMatrix read_mtx(std::string_view mtx, std::string_view features, std::strin
             throw InputError(at(k) + "expected 'rows columns entries' as three whole numbers, found '" + std::string(lines[k]) + "'");
     }
     if (rows * cols > max_entries)
-        throw InputError(at(k) + "the header claims " + std::to_string(static_cast<long long>(rows)) + " genes x " +
-                         std::to_string(static_cast<long long>(cols)) + " cells, " + gb(rows * cols) +
-                         " GB as dense floats, more than zimpute holds here: select genes or cells first");
+        throw InputError(at(k) + "the header claims " + too_large_message(rows, cols));
     if (nnz > rows * cols) throw InputError(at(k) + "more entries than the matrix has places");
     if (static_cast<double>(lines.size() - k - 1) != nnz)
         throw InputError(at(k) + "the header promises " + std::to_string(static_cast<long long>(nnz)) + " entries, the file has " +

@@ -211,3 +211,19 @@ TEST_CASE("a file that cannot be opened is named in the error") {
     CHECK_THROWS_WITH_AS(read_counts_file("no-such-file.csv"), doctest::Contains("cannot open 'no-such-file.csv'"),
                          InputError);
 }
+
+TEST_CASE("a file larger than max_entries is refused with its size before the matrix is allocated") {
+    ReadOptions o;
+    o.source = "big.csv";
+    o.max_entries = 11;
+    CHECK_THROWS_WITH_AS(read_counts("Cell1,Cell2,Cell3\n1,2,3\n4,5,6\n7,8,9\n1,1,1\n", o),
+                         "big.csv: 4 genes x 3 cells, 0.0 GB as dense floats, more than zimpute holds here: select genes or cells first",
+                         InputError);
+    o.max_entries = 12;
+    CHECK(read_counts("Cell1,Cell2,Cell3\n1,2,3\n4,5,6\n7,8,9\n1,1,1\n", o).counts.size() == 12);
+    o.max_entries = 11;
+    o.cells_in_rows = true;  // the same file read the other way round: 3 genes x 4 cells
+    CHECK_THROWS_WITH_AS(read_counts("Gene1,Gene2,Gene3\n1,2,3\n4,5,6\n7,8,9\n1,1,1\n", o),
+                         "big.csv: 3 genes x 4 cells, 0.0 GB as dense floats, more than zimpute holds here: select genes or cells first",
+                         InputError);
+}
