@@ -2,6 +2,9 @@
 
 #include "count_matrix.hpp"
 
+#include <algorithm>
+#include <limits>
+
 #ifdef ZIMPUTE_HAVE_ZLIB
 #include <zlib.h>
 #endif
@@ -19,10 +22,12 @@ std::string maybe_gunzip(std::string bytes, const std::string& source) {
     z_stream z{};
     if (inflateInit2(&z, 15 + 32) != Z_OK) throw InputError(source + ": cannot start gzip decompression");
     std::string out;
-    out.resize(bytes.size() * 4 + 4096);
-    std::size_t produced = 0;  // not z.total_out: inflateReset between members sets it back to 0
-    z.next_in = reinterpret_cast<Bytef*>(bytes.data());
-    z.avail_in = static_cast<uInt>(bytes.size());
+    out.resize(std::min(bytes.size() * 4 + 4096, kMaxOutput));
+    // zlib counts in uInt (32 bits): input and output go to it in pieces of at most kPiece, and
+    // positions are kept here (z.total_out also goes back to 0 at each member).
+    constexpr std::size_t kPiece = std::numeric_limits<uInt>::max();
+    auto* const in = reinterpret_cast<Bytef*>(bytes.data());
+    std::size_t fed = 0, produced = 0;
     for (;;) {
         if (produced == out.size()) {
             if (out.size() >= kMaxOutput) {
@@ -31,13 +36,20 @@ std::string maybe_gunzip(std::string bytes, const std::string& source) {
             }
             out.resize(std::min(out.size() * 2, kMaxOutput));
         }
+        if (z.avail_in == 0 && fed < bytes.size()) {
+            const std::size_t n = std::min(bytes.size() - fed, kPiece);
+            z.next_in = in + fed;
+            z.avail_in = static_cast<uInt>(n);
+            fed += n;
+        }
+        const std::size_t room = std::min(out.size() - produced, kPiece);
         z.next_out = reinterpret_cast<Bytef*>(&out[produced]);
-        z.avail_out = static_cast<uInt>(out.size() - produced);
+        z.avail_out = static_cast<uInt>(room);
         const int rc = inflate(&z, Z_NO_FLUSH);
-        produced = out.size() - z.avail_out;
+        produced += room - z.avail_out;
         if (rc == Z_STREAM_END) {
             // `cat a.gz b.gz` is one gzip file of two members (RFC 1952): read them all, as gzip does.
-            const std::string_view rest(reinterpret_cast<const char*>(z.next_in), z.avail_in);
+            const std::string_view rest(reinterpret_cast<const char*>(z.next_in), z.avail_in + (bytes.size() - fed));
             if (rest.find_first_not_of('\0') == std::string_view::npos) break;  // the end, or zero padding
             if (!is_gzip(rest)) {
                 inflateEnd(&z);
@@ -51,7 +63,7 @@ std::string maybe_gunzip(std::string bytes, const std::string& source) {
             inflateEnd(&z);
             throw InputError(source + ": damaged gzip data (" + (z.msg ? z.msg : "inflate failed") + ")");
         }
-        if (rc == Z_BUF_ERROR && z.avail_in == 0) {
+        if (rc == Z_BUF_ERROR && z.avail_in == 0 && fed == bytes.size()) {
             inflateEnd(&z);
             throw InputError(source + ": truncated gzip data");
         }

@@ -26,11 +26,10 @@ void warn_duplicates(const std::vector<std::string>& names, const char* what, st
         }
 }
 
-std::string too_large_message(double genes, double cells) {
-    char gb[32];
-    std::snprintf(gb, sizeof gb, "%.1f", genes * cells * 4 / 1e9);
-    return std::to_string(static_cast<long long>(genes)) + " genes x " + std::to_string(static_cast<long long>(cells)) +
-           " cells, " + gb + " GB as dense floats, more than zimpute holds here: select genes or cells first";
+std::string too_large_message(double a, const char* what_a, double b, const char* what_b) {
+    char text[160];  // %.0f: whole numbers of any size (a header may claim 1e19 rows)
+    std::snprintf(text, sizeof text, "%.0f %s x %.0f %s, %.1f GB as dense floats", a, what_a, b, what_b, a * b * 4 / 1e9);
+    return std::string(text) + ", more than zimpute holds here: select genes or cells first";
 }
 
 void check_modelable(const CountMatrix& m) {
@@ -329,8 +328,8 @@ CountMatrix read_counts(std::string_view text, const ReadOptions& options) {
     }
     // Checked before the matrix is allocated (a 1.3 MB gzip can hold 30000 x 20000 zeros).
     if (static_cast<double>(n_lines) * static_cast<double>(cols.n_cols) > options.max_entries) {
-        const double rows = static_cast<double>(n_lines), columns = static_cast<double>(cols.n_cols);
-        throw InputError(src + ": " + (options.cells_in_rows ? too_large_message(columns, rows) : too_large_message(rows, columns)));
+        // Rows and columns: which are genes is decided later (orientation detection).
+        throw InputError(src + ": " + too_large_message(static_cast<double>(n_lines), "rows", static_cast<double>(cols.n_cols), "columns"));
     }
     RowStore store(n_lines, cols.n_cols, options.cells_in_rows);
     std::vector<float>& values = store.block();  // the current block of rows, row-major

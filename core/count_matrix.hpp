@@ -69,9 +69,9 @@ CountMatrix read_counts(std::string_view text, const ReadOptions& options = {});
 /// Reads a whole file, decompresses it if it is gzip, and parses it (source defaults to the path).
 CountMatrix read_counts_file(const std::string& path, ReadOptions options = {});
 
-/// "<rows> genes x <cols> cells, <GB> GB as dense floats, more than zimpute holds here: select
+/// "<a> <what_a> x <b> <what_b>, <GB> GB as dense floats, more than zimpute holds here: select
 /// genes or cells first": the message for a matrix over ReadOptions::max_entries (CSV and MTX).
-std::string too_large_message(double genes, double cells);
+std::string too_large_message(double a, const char* what_a, double b, const char* what_b);
 
 /// The largest count the model takes. Beyond it the size factors, mu (bounded at 1e6 times the
 /// size factor) and the loss could leave float range, and outputs would hold inf; read and UMI

@@ -38,6 +38,7 @@ Experiment::Experiment(const CountMatrix& data, const Eigen::MatrixXf& truth, st
     : variants_(std::move(variants)) {
     if (truth.rows() != data.n_genes() || truth.cols() != data.n_cells())
         throw std::invalid_argument("the truth must have the data's shape");
+    check_modelable(data);  // before any variant: wherever the split puts a huge count
     auto parts = split_cells(data.n_cells(), fraction, seed);
     test_ = std::move(parts.first);
     validation_ = std::move(parts.second);

@@ -2,6 +2,7 @@
 
 #include "settings.hpp"  // parse_decimal, the one number reader
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <cstdlib>
@@ -72,7 +73,7 @@ CountMatrix read_mtx(std::string_view mtx, std::string_view features, std::strin
             throw InputError(at(k) + "expected 'rows columns entries' as three whole numbers, found '" + std::string(lines[k]) + "'");
     }
     if (rows * cols > max_entries)
-        throw InputError(at(k) + "the header claims " + too_large_message(rows, cols));
+        throw InputError(at(k) + "the header claims " + too_large_message(rows, "genes", cols, "cells"));
     if (nnz > rows * cols) throw InputError(at(k) + "more entries than the matrix has places");
     if (static_cast<double>(lines.size() - k - 1) != nnz)
         throw InputError(at(k) + "the header promises " + std::to_string(static_cast<long long>(nnz)) + " entries, the file has " +
@@ -83,12 +84,23 @@ CountMatrix read_mtx(std::string_view mtx, std::string_view features, std::strin
     for (std::size_t e = k + 1; e < lines.size(); ++e) {
         const std::string l(lines[e]);
         // Exactly three plain decimals (parse_decimal, as every CSV value): a missing value is not 0,
-        // and hex or trailing text is refused.
-        std::istringstream ss(l);
-        std::string f[4];
+        // and hex or trailing text is refused. Split by hand: a stream per entry was several
+        // times slower on 10x files of 100M entries.
+        std::string f[3];
+        std::size_t n = 0, p = 0;
+        for (;;) {
+            p = l.find_first_not_of(" \t", p);
+            if (p == std::string::npos) break;
+            const std::size_t e = std::min(l.find_first_of(" \t", p), l.size());
+            if (n == 3) {
+                n = 4;  // a fourth field
+                break;
+            }
+            f[n++].assign(l, p, e - p);
+            p = e;
+        }
         double i = 0, j = 0, v = 0;
-        const bool three = static_cast<bool>(ss >> f[0] >> f[1] >> f[2]) && !(ss >> f[3]);
-        if (!three || !parse_decimal(f[0], i) || !parse_decimal(f[1], j) || !parse_decimal(f[2], v) ||
+        if (n != 3 || !parse_decimal(f[0], i) || !parse_decimal(f[1], j) || !parse_decimal(f[2], v) ||
             i != std::floor(i) || j != std::floor(j) || i < 1 || j < 1 || i > rows || j > cols)
             throw InputError(at(e) + "expected 'row column value' inside " + std::to_string(static_cast<long long>(rows)) +
                              " x " + std::to_string(static_cast<long long>(cols)) + ", found '" + l.substr(0, 60) + "'");

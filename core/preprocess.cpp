@@ -1,5 +1,6 @@
 #include "preprocess.hpp"
 
+#include "count_matrix.hpp"  // InputError
 #include "fast_math.hpp"
 #include "gene_selection.hpp"
 
@@ -21,6 +22,17 @@ float median_of(std::vector<float> v) {
 }
 
 // The raw size factor of one cell from its counts over the kept genes (`col`, reordered freely).
+// A cell's size factor as the model uses it: 1 for a near-empty cell (the median rule can give
+// 0), and refused when mu, bounded at 1e6 times it, could leave float range (tiny non-integer
+// values make the reference tiny; finite in, finite out).
+float checked_size_factor(float f, Eigen::Index cell) {
+    if (!(f > 0)) return 1.0f;
+    if (!(f <= 1e30f))
+        throw InputError("cell " + std::to_string(cell + 1) + ": its size factor (library over the median) is more than 1e30, "
+                         "beyond what zimpute can model; is this a matrix of counts?");
+    return f;
+}
+
 float raw_factor(std::vector<float>& col, SizeFactorMethod method) {
     if (method == SizeFactorMethod::libsize) {
         double total = 0;
@@ -139,9 +151,7 @@ PreprocessParams fit_preprocess(const Eigen::MatrixXf& counts, const PreprocessO
     std::vector<double> sum(g, 0.0), sumsq(g, 0.0);
     for (std::size_t k = 0; k < nonempty.size(); ++k) {
         gather_rows(counts, nonempty[k], p.kept_genes, col);
-        float sf = raw[k] / p.size_factor_reference;
-        if (!(sf > 0)) sf = 1.0f;  // median rule on a near-empty cell
-        const float inv = 1.0f / sf;
+        const float inv = 1.0f / checked_size_factor(raw[k] / p.size_factor_reference, nonempty[k]);
         for (std::size_t i = 0; i < g; ++i)
             if (col[i] != 0.0f) {
                 const double x = transform(col[i], inv, options.log1p);
@@ -200,8 +210,7 @@ Preprocessed apply_preprocess(const PreprocessParams& p, const Eigen::MatrixXf& 
         for (float v : col) nz += v != 0.0f;
         if (nz == 0) continue;
         out.kept_cells.push_back(j);
-        float f = raw_factor(col, p.options.size_factors) / p.size_factor_reference;
-        sf.push_back(f > 0 ? f : 1.0f);  // median rule on a near-empty cell
+        sf.push_back(checked_size_factor(raw_factor(col, p.options.size_factors) / p.size_factor_reference, j));
         nnz += nz;
     }
     if (out.kept_cells.empty()) throw std::invalid_argument("every cell is all zero in the model's genes");

@@ -217,13 +217,13 @@ TEST_CASE("a file larger than max_entries is refused with its size before the ma
     o.source = "big.csv";
     o.max_entries = 11;
     CHECK_THROWS_WITH_AS(read_counts("Cell1,Cell2,Cell3\n1,2,3\n4,5,6\n7,8,9\n1,1,1\n", o),
-                         "big.csv: 4 genes x 3 cells, 0.0 GB as dense floats, more than zimpute holds here: select genes or cells first",
+                         "big.csv: 4 rows x 3 columns, 0.0 GB as dense floats, more than zimpute holds here: select genes or cells first",
                          InputError);
     o.max_entries = 12;
     CHECK(read_counts("Cell1,Cell2,Cell3\n1,2,3\n4,5,6\n7,8,9\n1,1,1\n", o).counts.size() == 12);
     o.max_entries = 11;
-    o.cells_in_rows = true;  // the same file read the other way round: 3 genes x 4 cells
+    o.cells_in_rows = true;  // the other orientation: the same rows and columns
     CHECK_THROWS_WITH_AS(read_counts("Gene1,Gene2,Gene3\n1,2,3\n4,5,6\n7,8,9\n1,1,1\n", o),
-                         "big.csv: 3 genes x 4 cells, 0.0 GB as dense floats, more than zimpute holds here: select genes or cells first",
+                         "big.csv: 4 rows x 3 columns, 0.0 GB as dense floats, more than zimpute holds here: select genes or cells first",
                          InputError);
 }

@@ -71,3 +71,11 @@ TEST_CASE("cancel stops the experiment with the rows finished so far") {
     CHECK(e.done());
     CHECK(e.rows().size() < 6);
 }
+
+TEST_CASE("a count the model cannot take is refused before any variant trains, wherever the split puts it") {
+    Simulation s = sim();
+    s.observed.counts(3, 5) = 2e9f;
+    Settings base;
+    base.train.epochs = 1;
+    CHECK_THROWS_AS(Experiment(s.observed, s.truth.counts, course_variants(base), 0.7, 1), InputError);
+}

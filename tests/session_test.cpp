@@ -212,3 +212,14 @@ TEST_CASE("finite in, finite out: counts up to the model's limit give finite out
                          "gene 'g2', cell 'c2': a count of 2e+09 is more than zimpute can model (at most 1e9 an entry); is this a matrix of counts?",
                          InputError);
 }
+
+TEST_CASE("a size factor beyond float range is refused naming the cell (tiny non-integer values, one large cell)") {
+    std::string csv = "gene,c1,c2,c3\n";
+    for (int g = 0; g < 6; ++g) csv += "g" + std::to_string(g) + ",1e-30,2e-30," + (g == 0 ? "1000" : "0") + "\n";
+    Session s(quick());
+    s.settings().preprocess.min_gene_counts = 0;  // keep the genes of tiny totals
+    s.load_data(csv, named("tiny.csv"));
+    CHECK_THROWS_WITH_AS(s.start_training(),
+                         "cell 3: its size factor (library over the median) is more than 1e30, beyond what zimpute can model; is this a matrix of counts?",
+                         InputError);
+}
