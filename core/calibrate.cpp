@@ -106,31 +106,28 @@ void Calibration::score_candidate() {
     Network<float>& net = *model_.net;
     for_each_batch(model_, *prepared_, [&](Eigen::Index start, Eigen::Index b) {
         const auto mu = net.mu(b), pi = net.pi(b), theta = net.theta(b);
+        // Each rule's squared errors, counts and log1p, for an entry of value x observed as
+        // `observed` (model row i, batch column k); a held-out entry adds its difference from 0.
+        const auto add = [&](double x, float observed, Eigen::Index i, Eigen::Index k, bool held_out, double* cs, double* ls) {
+            const double lx = std::log1p(x);
+            for (std::size_t r = 0; r < kR; ++r) {
+                const double v = impute_value(observed, mu(i, k), pi(i, k), theta(i, k), kRules[r]);
+                const double lv = std::log1p(std::max(v, 0.0));
+                cs[r] += (x - v) * (x - v) - (held_out ? x * x : 0.0);
+                ls[r] += (lx - lv) * (lx - lv) - (held_out ? lx * lx : 0.0);
+            }
+        };
         for (Eigen::Index k = 0; k < b; ++k) {
             const auto cell = static_cast<std::size_t>(prepared_->kept_cells[static_cast<std::size_t>(start + k)]);
             // The observed non-zeros: 0 for the rules that keep them, what `mean` moves them by.
             const auto j = static_cast<std::size_t>(start + k);
             const auto first = static_cast<std::size_t>(prepared_->start[j]), end = static_cast<std::size_t>(prepared_->start[j + 1]);
-            for (std::size_t e = first; e < end; ++e) {
-                const auto i = static_cast<Eigen::Index>(prepared_->gene[e]);
-                const double x = prepared_->count[e], lx = std::log1p(x);
-                for (std::size_t r = 0; r < kR; ++r) {
-                    const double v = impute_value(static_cast<float>(x), mu(i, k), pi(i, k), theta(i, k), kRules[r]);
-                    const double lv = std::log1p(std::max(v, 0.0));
-                    count_sse[r] += (x - v) * (x - v);
-                    log_sse[r] += (lx - lv) * (lx - lv);
-                }
-            }
+            for (std::size_t e = first; e < end; ++e)
+                add(prepared_->count[e], prepared_->count[e], prepared_->gene[e], k, false, count_sse, log_sse);
             for (std::size_t h = held_first_[cell]; h < held_first_[cell + 1]; ++h) {
                 const Eigen::Index i = row_of[static_cast<std::size_t>(held_[h].first)];
-                if (i < 0) continue;
-                const double x = data_.counts(held_[h].first, static_cast<Eigen::Index>(cell)), lx = std::log1p(x);
-                for (std::size_t r = 0; r < kR; ++r) {
-                    const double v = impute_value(0.0f, mu(i, k), pi(i, k), theta(i, k), kRules[r]);
-                    const double lv = std::log1p(std::max(v, 0.0));
-                    held_count_sse[r] += (x - v) * (x - v) - x * x;
-                    held_log_sse[r] += (lx - lv) * (lx - lv) - lx * lx;
-                }
+                if (i >= 0)
+                    add(data_.counts(held_[h].first, static_cast<Eigen::Index>(cell)), 0.0f, i, k, true, held_count_sse, held_log_sse);
             }
         }
     });

@@ -262,9 +262,6 @@ void detect_transposed(CountMatrix& m, const ReadOptions& options, const std::ve
                          "); if the rows are genes, choose genes in rows (--genes-in-rows)");
 }
 
-}  // namespace
-
-namespace {
 
 // A file that is not UTF-8/ASCII text with LF or CRLF line ends, named as what it is (issue 17,
 // rule 2) instead of being reported as a line and column of a CSV it never was.
@@ -283,6 +280,20 @@ void check_text(std::string_view text, const std::string& src) {
         throw InputError(src + ": a binary file (a zero byte at offset " + std::to_string(nul) + "), not CSV/TSV text");
     if (text.find('\n') == std::string_view::npos && text.find('\r') != std::string_view::npos)
         throw InputError(src + ": lines end in a carriage return only (classic Mac); save it with LF or CRLF line ends");
+}
+
+
+// The rows from the current line on (it included), checked against max_entries before the matrix
+// is allocated (a 1.3 MB gzip can hold 30000 x 20000 zeros).
+Eigen::Index count_rows(LineReader lines, std::size_t n_cols, const ReadOptions& options) {
+    Eigen::Index n_lines = 1;
+    std::string_view l;
+    long n;
+    while (lines.next(l, n)) ++n_lines;
+    if (static_cast<double>(n_lines) * static_cast<double>(n_cols) > options.max_entries)  // which are genes: decided later
+        throw InputError(options.source + ": " +
+                         too_large_message(static_cast<double>(n_lines), "rows", static_cast<double>(n_cols), "columns"));
+    return n_lines;
 }
 
 }  // namespace
@@ -319,19 +330,7 @@ CountMatrix read_counts(std::string_view text, const ReadOptions& options) {
 
     // One pass over all rows. Every non-blank line from here on is a row (or an error): counted
     // first, so the matrix is allocated once at its size.
-    Eigen::Index n_lines = 1;
-    {
-        LineReader rest = lines;
-        std::string_view l;
-        long n;
-        while (rest.next(l, n)) ++n_lines;
-    }
-    // Checked before the matrix is allocated (a 1.3 MB gzip can hold 30000 x 20000 zeros).
-    if (static_cast<double>(n_lines) * static_cast<double>(cols.n_cols) > options.max_entries) {
-        // Rows and columns: which are genes is decided later (orientation detection).
-        throw InputError(src + ": " + too_large_message(static_cast<double>(n_lines), "rows", static_cast<double>(cols.n_cols), "columns"));
-    }
-    RowStore store(n_lines, cols.n_cols, options.cells_in_rows);
+    RowStore store(count_rows(lines, cols.n_cols, options), cols.n_cols, options.cells_in_rows);
     std::vector<float>& values = store.block();  // the current block of rows, row-major
     std::vector<std::string> row_names;
     ColumnScan scan(cols.n_cols);
