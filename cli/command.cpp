@@ -17,6 +17,8 @@ struct CommandSpec {
 };
 
 const std::vector<std::string> kOutputs = {"truth", "metrics", "pi", "mu", "theta", "latent"};
+// How CSV/TSV inputs are laid out (input_layout): every command that reads a matrix takes them.
+const std::vector<std::string> kLayout = {"header", "row-names"};
 
 std::vector<std::string> plus(std::vector<std::string> a, const std::vector<std::string>& b) {
     a.insert(a.end(), b.begin(), b.end());
@@ -25,13 +27,13 @@ std::vector<std::string> plus(std::vector<std::string> a, const std::vector<std:
 
 const std::vector<CommandSpec>& specs() {
     static const std::vector<CommandSpec> s = {
-        {"impute", {"data", "out"}, plus(kOutputs, {"save"}), {"*"}},
-        {"train", {"data", "save"}, plus(kOutputs, {"out"}), {"*"}},
+        {"impute", {"data", "out"}, plus(plus(kOutputs, kLayout), {"save"}), {"*"}},
+        {"train", {"data", "save"}, plus(plus(kOutputs, kLayout), {"out"}), {"*"}},
         // A model brings its own settings; only the threads are this run's choice.
-        {"apply", {"model", "data", "out"}, plus(kOutputs, {"save"}), {"threads"}},
-        {"evaluate", {"data", "truth", "imputed"}, {"metrics"}, {}},
-        {"split", {"data", "out-prefix"}, {"truth", "fraction", "seed"}, {}},
-        {"experiment", {"data", "truth"}, {"fraction", "out", "csv"}, {"*"}},
+        {"apply", {"model", "data", "out"}, plus(plus(kOutputs, kLayout), {"save"}), {"threads"}},
+        {"evaluate", {"data", "truth", "imputed"}, plus(kLayout, {"metrics"}), {}},
+        {"split", {"data", "out-prefix"}, plus(kLayout, {"truth", "fraction", "seed"}), {}},
+        {"experiment", {"data", "truth"}, plus(kLayout, {"fraction", "out", "csv"}), {"*"}},
         {"simulate", {"out"}, {"truth-out", "genes", "cells", "groups", "zero-fraction", "seed"}, {}},
     };
     return s;
@@ -74,6 +76,11 @@ void check(const Command& c) {
     const Settings settings = settings_from_options(settings_options(c));  // unknown options and bad values, in set_option's words
     if (c.has("save") && settings.ensemble > 1)
         throw UsageError("--save needs --ensemble 1: a model file holds one network, and an ensemble averages several");
+    try {
+        read_options(input_layout(c), "");
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(e.what());
+    }
     // The command's own numbers, read where they are used, checked here before any file is read.
     if (c.name == "simulate") simulate_options(c.options);
     if (c.name == "split" || c.name == "experiment") split_fraction(c);
@@ -158,6 +165,12 @@ genes.tsv and barcodes.tsv beside it); results are then written as CSV with a ge
   --genes-in-rows     the file has genes in rows, whatever its labels look like (by default a
                       header of gene names and no cell-like names is read as cells in rows, and
                       a warning says so)
+  --header yes|no     line 1 is (not) a header row; by default decided from the file: a line of
+                      numbers with repeats is data, with a warning; one of distinct numbers other
+                      than 0,1,2,... or 1,2,3,... is refused as ambiguous
+  --row-names yes|no  the first column holds (no) row names; by default a column of text is
+                      names, a column of numbers is counts unless its header says IDs ('gene_id'
+                      over 'Cell1', 'Cell2', ...), with a warning
   --preset NAME       start from default, real (for real counts: calibrated, an ensemble of 5),
                       dca or course settings, then apply the options below
   --quiet             no per-epoch progress on stderr
@@ -195,14 +208,23 @@ Options settings_options(const Command& c) {
 
 Settings command_settings(const Command& c) { return settings_from_options(settings_options(c)); }
 
-std::string orientation(const Command& c) {
-    return c.flag("cells-in-rows") ? "cells" : c.flag("genes-in-rows") ? "genes" : "auto";
+InputLayout input_layout(const Command& c) {
+    InputLayout l;
+    l.orientation = c.flag("cells-in-rows") ? "cells" : c.flag("genes-in-rows") ? "genes" : "auto";
+    l.header = c.get("header", "auto");
+    l.row_names = c.get("row-names", "auto");
+    return l;
 }
 
-ReadOptions read_options(const std::string& orientation, const std::string& source) {
+ReadOptions read_options(const InputLayout& layout, const std::string& source) {
+    const std::string& o = layout.orientation;
+    if (o != "auto" && o != "genes" && o != "cells")
+        throw std::invalid_argument("orientation must be auto, genes or cells, not '" + o + "'");
     ReadOptions r;
-    r.cells_in_rows = orientation == "cells";
-    r.detect_orientation = orientation != "genes";
+    r.cells_in_rows = o == "cells";
+    r.detect_orientation = o != "genes";
+    r.header = parse_presence(layout.header, "header");
+    r.row_names = parse_presence(layout.row_names, "row-names");
     r.source = source;
     return r;
 }

@@ -54,9 +54,15 @@ Settings settings_from_options(const Options& options);
 Options settings_options(const Command& c);
 Settings command_settings(const Command& c);
 
-/// How input files are read: "cells" (--cells-in-rows), "genes" (--genes-in-rows) or "auto".
-std::string orientation(const Command& c);
-ReadOptions read_options(const std::string& orientation, const std::string& source);
+/// How CSV/TSV inputs are laid out, as the command line and the page say it: orientation "cells"
+/// (--cells-in-rows), "genes" (--genes-in-rows) or "auto"; header and row names (--header,
+/// --row-names) "yes", "no" or "auto" (decided from the file).
+struct InputLayout {
+    std::string orientation = "auto", header = "auto", row_names = "auto";
+};
+InputLayout input_layout(const Command& c);
+/// Throws std::invalid_argument for a value that is none of the above.
+ReadOptions read_options(const InputLayout& layout, const std::string& source);
 
 /// The files a training/imputation command writes, in order, as (path, what): what is an
 /// output of Session::write_output, or "metrics" (the report JSON).

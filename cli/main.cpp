@@ -22,7 +22,7 @@ using namespace zimpute;
 
 namespace {
 
-ReadOptions read_options(const Command& c, const std::string& path) { return zimpute::read_options(orientation(c), path); }
+ReadOptions read_options(const Command& c, const std::string& path) { return zimpute::read_options(input_layout(c), path); }
 
 bool ends_with(const std::string& s, const std::string& end) {
     return s.size() >= end.size() && s.compare(s.size() - end.size(), end.size(), end) == 0;
@@ -30,20 +30,17 @@ bool ends_with(const std::string& s, const std::string& end) {
 
 // --data is a CSV/TSV (maybe gzipped), or a 10x trio given as its directory or its matrix.mtx[.gz]
 // (features.tsv or genes.tsv and barcodes.tsv, maybe gzipped, beside it).
-// Sets parse_seconds to the parsing alone (files are read first), as the Node entry reports it.
-const CountMatrix& load_input(Session& s, const std::string& path, const ReadOptions& r, double& parse_seconds) {
+struct TenxTrio {
+    std::string mtx, features, barcodes;
+};
+
+bool is_tenx(const std::string& path) {
+    return std::filesystem::is_directory(path) || ends_with(path, ".mtx") || ends_with(path, ".mtx.gz");
+}
+
+TenxTrio tenx_trio(const std::string& path) {
     namespace fs = std::filesystem;
-    const auto timed = [&](auto&& parse) -> const CountMatrix& {
-        const auto t0 = std::chrono::steady_clock::now();
-        const CountMatrix& m = parse();
-        parse_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        return m;
-    };
     const bool is_dir = fs::is_directory(path);
-    if (!is_dir && !ends_with(path, ".mtx") && !ends_with(path, ".mtx.gz")) {
-        const std::string text = read_file(path);
-        return timed([&]() -> const CountMatrix& { return s.load_data(text, r); });
-    }
     const fs::path dir = is_dir ? fs::path(path) : fs::path(path).parent_path();
     auto find = [&](std::initializer_list<const char*> names) {
         for (const char* n : names)
@@ -51,10 +48,24 @@ const CountMatrix& load_input(Session& s, const std::string& path, const ReadOpt
                 if (fs::exists(dir / (std::string(n) + ext))) return (dir / (std::string(n) + ext)).string();
         throw InputError("no " + std::string(*names.begin()) + " beside " + path + " (a 10x matrix needs its features/genes and barcodes files)");
     };
-    const std::string mtx = is_dir ? find({"matrix.mtx"}) : path;
-    const std::string features = find({"features.tsv", "genes.tsv"}), barcodes = find({"barcodes.tsv"});
-    const std::string m = read_file(mtx), f = read_file(features), b = read_file(barcodes);
-    return timed([&]() -> const CountMatrix& { return s.load_mtx(m, f, b, mtx, features, barcodes); });
+    return {is_dir ? find({"matrix.mtx"}) : path, find({"features.tsv", "genes.tsv"}), find({"barcodes.tsv"})};
+}
+
+// Sets parse_seconds to the parsing alone (files are read first), as the Node entry reports it.
+const CountMatrix& load_input(Session& s, const std::string& path, const ReadOptions& r, double& parse_seconds) {
+    const auto timed = [&](auto&& parse) -> const CountMatrix& {
+        const auto t0 = std::chrono::steady_clock::now();
+        const CountMatrix& m = parse();
+        parse_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        return m;
+    };
+    if (!is_tenx(path)) {
+        const std::string text = read_file(path);
+        return timed([&]() -> const CountMatrix& { return s.load_data(text, r); });
+    }
+    const TenxTrio t = tenx_trio(path);
+    const std::string m = read_file(t.mtx), f = read_file(t.features), b = read_file(t.barcodes);
+    return timed([&]() -> const CountMatrix& { return s.load_mtx(m, f, b, t.mtx, t.features, t.barcodes); });
 }
 
 void say(const std::string& line) {
@@ -198,7 +209,15 @@ int run(const Command& c) {
         std::cout << usage_text();
         return c.name.empty() && !c.flag("help") ? 2 : 0;
     }
-    const CommandFiles files = command_files(c);
+    CommandFiles files = command_files(c);
+    // A 10x --data is three files: none may be written over (the contract does no I/O, so the
+    // files beside the matrix are found here).
+    if (c.has("data") && is_tenx(c.get("data"))) {
+        const TenxTrio t = tenx_trio(c.get("data"));
+        files.inputs.push_back({"data", t.mtx});
+        files.inputs.push_back({"data", t.features});
+        files.inputs.push_back({"data", t.barcodes});
+    }
     check_output_paths(files.outputs, files.inputs);
     if (c.name == "impute" || c.name == "train" || c.name == "apply") run_session(c);
     if (c.name == "evaluate") evaluate(c);

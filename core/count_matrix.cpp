@@ -45,6 +45,25 @@ void check_modelable(const CountMatrix& m) {
                      " is more than zimpute can model (at most 1e9 an entry); is this a matrix of counts?");
 }
 
+// A file that is not UTF-8/ASCII text with LF or CRLF line ends, named as what it is (issue 17,
+// rule 2) instead of being reported as a line and column of a CSV it never was.
+void check_text(std::string_view text, const std::string& src) {
+    const auto starts = [&](std::string_view magic) { return text.substr(0, magic.size()) == magic; };
+    if (starts("\xFF\xFE") || starts("\xFE\xFF") ||
+        (text.size() >= 4 && ((text[0] != 0 && text[1] == 0 && text[2] != 0 && text[3] == 0) ||
+                              (text[0] == 0 && text[1] != 0 && text[2] == 0 && text[3] != 0))))
+        throw InputError(src + ": UTF-16 text; save it as UTF-8 (or ASCII) and try again");
+    if (starts(std::string_view("\x89HDF\r\n\x1a\n", 8)))
+        throw InputError(src + ": an HDF5 file (such as AnnData .h5ad or 10x .h5), not text; zimpute reads CSV/TSV "
+                               "text and 10x matrix.mtx files");
+    if (starts("PK\x03\x04")) throw InputError(src + ": a ZIP archive; unpack it and give the CSV/TSV inside");
+    const std::size_t nul = text.substr(0, std::size_t(1) << 16).find('\0');
+    if (nul != std::string_view::npos)
+        throw InputError(src + ": a binary file (a zero byte at offset " + std::to_string(nul) + "), not CSV/TSV text");
+    if (text.find('\n') == std::string_view::npos && text.find('\r') != std::string_view::npos)
+        throw InputError(src + ": lines end in a carriage return only (classic Mac); save it with LF or CRLF line ends");
+}
+
 std::vector<Eigen::Index> match_by_name(const std::vector<std::string>& wanted, const std::vector<std::string>& available) {
     std::unordered_map<std::string, std::vector<Eigen::Index>> pos;  // every position of each name, in order
     for (std::size_t i = 0; i < available.size(); ++i) pos[available[i]].push_back(static_cast<Eigen::Index>(i));
@@ -123,44 +142,6 @@ private:
     Eigen::Index rows_ = 0;    // rows done
     Eigen::Index stored_ = 0;  // of them, rows flushed into matrix_
 };
-
-std::string fields_error(const std::string& src, long line_no, std::size_t expected, std::size_t found, char delim) {
-    return src + ": line " + std::to_string(line_no) + ": expected " + std::to_string(expected) +
-           (expected == 1 ? " field" : " fields") + " (as in the header, " + describe_delimiter(delim) +
-           "-separated), found " + std::to_string(found);
-}
-
-// Where a row's values are: after an index column of row names or not, and whether the header
-// names the corner above that column.
-struct Columns {
-    bool index_col = false, header_has_corner = true;
-    std::size_t first_value = 0;  // fields before the first value
-    std::size_t n_fields = 0;     // fields in every data row
-    std::size_t n_cols = 0;       // value columns
-};
-
-// An empty corner (R), one field more than the header (a header without corner), or a
-// non-numeric first field under a named corner mean an index column.
-Columns decide_columns(const std::vector<std::string>& header, const std::vector<std::string_view>& first_row,
-                       const std::string& src, long line_no, char delim) {
-    const std::size_t h = header.size(), k = first_row.size();
-    Columns c;
-    double probe = 0;
-    if (k == h + 1) {
-        c.index_col = true;
-        c.header_has_corner = false;
-    } else if (k == h && h > 1 &&
-               (header[0].empty() || (parse_number(first_row[0], probe) == Parsed::not_a_number &&
-                                      !looks_like_decimal_comma(first_row[0])))) {
-        c.index_col = true;
-    } else if (k != h) {
-        throw InputError(fields_error(src, line_no, h, k, delim));
-    }
-    c.first_value = c.index_col ? 1 : 0;
-    c.n_fields = c.index_col && !c.header_has_corner ? h + 1 : h;
-    c.n_cols = c.n_fields - c.first_value;
-    return c;
-}
 
 // What the values of each column were: a column of text only (no number, no empty field) is
 // metadata, e.g. 'group'; any other non-numeric entry is an error at that entry.
@@ -263,37 +244,20 @@ void detect_transposed(CountMatrix& m, const ReadOptions& options, const std::ve
 }
 
 
-// A file that is not UTF-8/ASCII text with LF or CRLF line ends, named as what it is (issue 17,
-// rule 2) instead of being reported as a line and column of a CSV it never was.
-void check_text(std::string_view text, const std::string& src) {
-    const auto starts = [&](std::string_view magic) { return text.substr(0, magic.size()) == magic; };
-    if (starts("\xFF\xFE") || starts("\xFE\xFF") ||
-        (text.size() >= 4 && ((text[0] != 0 && text[1] == 0 && text[2] != 0 && text[3] == 0) ||
-                              (text[0] == 0 && text[1] != 0 && text[2] == 0 && text[3] != 0))))
-        throw InputError(src + ": UTF-16 text; save it as UTF-8 (or ASCII) and try again");
-    if (starts(std::string_view("\x89HDF\r\n\x1a\n", 8)))
-        throw InputError(src + ": an HDF5 file (such as AnnData .h5ad or 10x .h5), not text; zimpute reads CSV/TSV "
-                               "text and 10x matrix.mtx files");
-    if (starts("PK\x03\x04")) throw InputError(src + ": a ZIP archive; unpack it and give the CSV/TSV inside");
-    const std::size_t nul = text.substr(0, std::size_t(1) << 16).find('\0');
-    if (nul != std::string_view::npos)
-        throw InputError(src + ": a binary file (a zero byte at offset " + std::to_string(nul) + "), not CSV/TSV text");
-    if (text.find('\n') == std::string_view::npos && text.find('\r') != std::string_view::npos)
-        throw InputError(src + ": lines end in a carriage return only (classic Mac); save it with LF or CRLF line ends");
+// The matrix's size checked against max_entries before it is allocated (a 1.3 MB gzip can hold
+// 30000 x 20000 zeros).
+void check_size(Eigen::Index rows, std::size_t n_cols, const ReadOptions& options) {
+    if (static_cast<double>(rows) * static_cast<double>(n_cols) > options.max_entries)  // which are genes: decided later
+        throw InputError(options.source + ": " +
+                         too_large_message(static_cast<double>(rows), "rows", static_cast<double>(n_cols), "columns"));
 }
 
-
-// The rows from the current line on (it included), checked against max_entries before the matrix
-// is allocated (a 1.3 MB gzip can hold 30000 x 20000 zeros).
-Eigen::Index count_rows(LineReader lines, std::size_t n_cols, const ReadOptions& options) {
-    Eigen::Index n_lines = 1;
-    std::string_view l;
-    long n;
-    while (lines.next(l, n)) ++n_lines;
-    if (static_cast<double>(n_lines) * static_cast<double>(n_cols) > options.max_entries)  // which are genes: decided later
-        throw InputError(options.source + ": " +
-                         too_large_message(static_cast<double>(n_lines), "rows", static_cast<double>(n_cols), "columns"));
-    return n_lines;
+// Column names: line 1's value fields, or numbers when it is no header.
+std::vector<std::string> column_names(const std::vector<std::string>& line1, const TableShape& shape, bool cells_in_rows) {
+    if (shape.header) return {line1.begin() + (shape.header_has_corner ? shape.first_value : 0), line1.end()};
+    std::vector<std::string> names;
+    for (std::size_t c = 0; c < shape.n_cols; ++c) names.push_back((cells_in_rows ? "Gene" : "Cell") + std::to_string(c + 1));
+    return names;
 }
 
 }  // namespace
@@ -317,60 +281,63 @@ CountMatrix read_counts(std::string_view text, const ReadOptions& options) {
     std::vector<std::string_view> fields;
     std::vector<std::string> storage;
     split_fields(line, delim, fields, storage, src, line_no);
-    std::vector<std::string> header(fields.begin(), fields.end());
-    const long header_line = line_no;
+    const std::vector<std::string> line1(fields.begin(), fields.end());
+    const LineReader after_line1 = lines;
 
     if (!lines.next(line, line_no))
-        throw InputError(src + ": no data rows after the header (line " + std::to_string(header_line) + ")");
+        throw InputError(src + ": no data rows after the header (line " + std::to_string(line_no) + ")");
     split_fields(line, delim, fields, storage, src, line_no);
-    const Columns cols = decide_columns(header, fields, src, line_no, delim);
-    m.has_row_names = cols.index_col;
-    if (cols.index_col && cols.header_has_corner) m.corner = header[0];
-    std::vector<std::string> col_names(header.begin() + (cols.header_has_corner ? cols.first_value : 0), header.end());
+    // Header row and name column, from the whole file (one pass over its lines' first fields).
+    const LeadingColumns rest = scan_leading_columns(after_line1, delim, line1[0]);
+    TableShape shape = decide_shape(line1, fields.size(), rest, options.header, options.row_names, src, line_no, delim);
+    m.warnings = std::move(shape.warnings);
+    m.has_row_names = shape.index_col;
+    m.has_header = shape.header;
+    if (shape.index_col && shape.header && shape.header_has_corner) m.corner = line1[0];
+    std::vector<std::string> col_names = column_names(line1, shape, options.cells_in_rows);
 
-    // One pass over all rows. Every non-blank line from here on is a row (or an error): counted
-    // first, so the matrix is allocated once at its size.
-    RowStore store(count_rows(lines, cols.n_cols, options), cols.n_cols, options.cells_in_rows);
+    // One pass over all rows, from line 1 when it is no header. Counted first, so the matrix is
+    // allocated once at its size.
+    LineReader rows = shape.header ? after_line1 : LineReader(text);
+    const Eigen::Index n_lines = rest.rows + (shape.header ? 0 : 1);
+    check_size(n_lines, shape.n_cols, options);
+    RowStore store(n_lines, shape.n_cols, options.cells_in_rows);
     std::vector<float>& values = store.block();  // the current block of rows, row-major
     std::vector<std::string> row_names;
-    ColumnScan scan(cols.n_cols);
+    ColumnScan scan(shape.n_cols);
     long plain_rows = 0;  // rows read by parse_plain_row: all their fields are numbers
-    bool first_row = true;
-    do {
-        if (!first_row) {
-            std::string_view name;
-            if (parse_plain_row(line, delim, cols.index_col, cols.n_cols, values, name)) {
-                if (cols.index_col) row_names.emplace_back(name);
-                ++plain_rows;
-                store.row_done();
-                continue;  // to the loop's condition: the next line
-            }
-            split_fields(line, delim, fields, storage, src, line_no);
+    while (rows.next(line, line_no)) {
+        std::string_view name;
+        if (parse_plain_row(line, delim, shape.index_col, shape.n_cols, values, name)) {
+            if (shape.index_col) row_names.emplace_back(name);
+            ++plain_rows;
+            store.row_done();
+            continue;
         }
-        first_row = false;
-        if (fields.size() != cols.n_fields) throw InputError(fields_error(src, line_no, cols.n_fields, fields.size(), delim));
-        if (cols.index_col) row_names.emplace_back(fields[0]);
-        scan.read(fields, cols.first_value, values, src, line_no);
+        split_fields(line, delim, fields, storage, src, line_no);
+        if (fields.size() != shape.n_fields) throw InputError(fields_error(src, line_no, shape.n_fields, fields.size(), delim, shape.header));
+        if (shape.index_col) row_names.emplace_back(fields[0]);
+        scan.read(fields, shape.first_value, values, src, line_no);
         store.row_done();
-    } while (lines.next(line, line_no));
+    }
     const Eigen::Index n_rows = store.rows();
-    const std::vector<std::size_t> keep = scan.kept(col_names, n_rows, plain_rows, cols.first_value, src, m.warnings);
+    const std::vector<std::size_t> keep = scan.kept(col_names, n_rows, plain_rows, shape.first_value, src, m.warnings);
 
     std::vector<std::string> kept_names;
     for (std::size_t c : keep) kept_names.push_back(col_names[c]);
-    detect_transposed(m, options, kept_names, row_names, cols.index_col);
-    if (!cols.index_col)
+    if (shape.header) detect_transposed(m, options, kept_names, row_names, shape.index_col);
+    if (!shape.index_col)
         for (Eigen::Index r = 0; r < n_rows; ++r) row_names.push_back((m.cells_in_rows ? "Cell" : "Gene") + std::to_string(r + 1));
 
     Eigen::MatrixXf counts = store.take();
-    drop_columns(counts, keep, cols.n_cols, options.cells_in_rows);
+    drop_columns(counts, keep, shape.n_cols, options.cells_in_rows);
     // Rows of the file become genes (default) or cells (cells_in_rows). Only a file detected as
     // transposed is copied once more.
     if (m.cells_in_rows && !options.cells_in_rows) m.counts = counts.transpose();
     else m.counts = std::move(counts);
     m.genes = std::move(m.cells_in_rows ? kept_names : row_names);
     m.cells = std::move(m.cells_in_rows ? row_names : kept_names);
-    m.header_has_corner = cols.header_has_corner;
+    m.header_has_corner = shape.header_has_corner;
     warn_duplicates(m.cells, "cell", m.warnings);
     warn_duplicates(m.genes, "gene", m.warnings);
     return m;

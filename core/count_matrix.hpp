@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "table_shape.hpp"
+
 namespace zimpute {
 
 /// Bad input: the message names the source, line and column and what was found.
@@ -24,6 +26,10 @@ struct ReadOptions {
     /// say so (a header of gene names, no cell-like names), with a warning explaining why. False
     /// forces genes in rows.
     bool detect_orientation = true;
+    /// Whether line 1 is a header row and whether the first column holds row names: detected
+    /// from the whole file (table_shape.hpp) unless given.
+    Presence header = Presence::detect;
+    Presence row_names = Presence::detect;
     /// Field delimiter; 0 detects it from the header line among ',', '\t' and ';'.
     char delimiter = 0;
     /// Name of the input used in messages (a file name).
@@ -42,13 +48,14 @@ struct TableLayout {
     bool has_row_names = false;      ///< the file had an index column (gene or cell names)
     std::string corner;              ///< text of the header's first cell when there is an index column
     bool header_has_corner = true;   ///< false when the header has one field less than the rows
+    bool has_header = true;          ///< false: no header row, the columns are numbered (Cell1.. or Gene1..)
     bool cells_in_rows = false;      ///< orientation of the file
     char delimiter = ',';
 
     /// Whether the file named its genes (a header of genes, or an index column of them), or
     /// they are the generated Gene1... Matching a truth or a model by name needs real names.
-    bool genes_named() const { return cells_in_rows || has_row_names; }
-    bool cells_named() const { return !cells_in_rows || has_row_names; }
+    bool genes_named() const { return cells_in_rows ? has_header : has_row_names; }
+    bool cells_named() const { return cells_in_rows ? has_row_names : has_header; }
 };
 
 /// A count matrix with what is needed to write results in the input's own layout.
@@ -80,6 +87,10 @@ constexpr double kMaxModelCount = 1e9;
 /// Throws InputError naming the largest entry when it is above kMaxModelCount (before any training or
 /// imputation: finite in, finite out).
 void check_modelable(const CountMatrix& m);
+
+/// Throws InputError naming what `text` is when it is not UTF-8/ASCII text with LF or CRLF line
+/// ends: UTF-16, CR-only line ends, an HDF5 file, a ZIP archive, or binary (a zero byte).
+void check_text(std::string_view text, const std::string& src);
 
 /// Appends "duplicate <what> name 'X' (first duplicate shown)" to `warnings` when a name repeats.
 void warn_duplicates(const std::vector<std::string>& names, const char* what, std::vector<std::string>& warnings);

@@ -132,16 +132,16 @@ void write_counts(const TableLayout& layout, const Eigen::MatrixXf& values, cons
     out.reserve(kChunk);
     char buf[kValueChars];
     bool first = true;
-    if (layout.has_row_names && layout.header_has_corner) {
+    if (layout.has_header && layout.has_row_names && layout.header_has_corner) {
         append_label(out, layout.corner, d);
         first = false;
     }
-    for (const auto& name : col_labels) {
+    for (std::size_t c = 0; layout.has_header && c < col_labels.size(); ++c) {
         if (!first) out += d;
-        append_label(out, name, d);
+        append_label(out, col_labels[c], d);
         first = false;
     }
-    out += '\n';
+    if (layout.has_header) out += '\n';
     for (Eigen::Index r = 0; r < n_rows; ++r) {
         if (layout.has_row_names) {
             append_label(out, row_labels[static_cast<std::size_t>(r)], d);

@@ -1,7 +1,11 @@
 #include "model_io.hpp"
 
+#include "checksum.hpp"
+
 #include <algorithm>
+#include <cinttypes>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <sstream>
 #include <unordered_map>
@@ -40,14 +44,17 @@ std::string save_model(const Model& model, bool genes_named) {
     h << "scale " << join(model.prep.scale) << "\n";
     h << "params " << net.params.size() << "\n";
     h << "stats " << net.running_mean.size() << "\n";
+    std::string weights;
+    append_floats(weights, net.params);
+    append_floats(weights, net.running_mean);
+    append_floats(weights, net.running_var);
+    char crc[16];
+    std::snprintf(crc, sizeof crc, "%08" PRIx32, crc32(weights));
+    h << "weights_crc32 " << crc << "\n";
     h << "genes\n";
     for (const auto& g : model.genes) h << g << "\n";
     h << "data\n";
-    std::string out = h.str();
-    append_floats(out, net.params);
-    append_floats(out, net.running_mean);
-    append_floats(out, net.running_var);
-    return out;
+    return h.str() + weights;
 }
 
 namespace {
@@ -157,8 +164,11 @@ Model load_model(std::string_view bytes, const std::string& source, bool* genes_
     if (bytes.substr(0, 14) != "ZIMPUTE-MODEL ")
         throw InputError(source + ": not a zimpute model file (it should start with 'ZIMPUTE-MODEL')");
     const std::string first = r.next_line();
-    if (first != "ZIMPUTE-MODEL " + std::to_string(kModelFormatVersion))
-        throw r.fail("unsupported model format '" + first + "'; this zimpute reads version " + std::to_string(kModelFormatVersion));
+    // Version 1 (before weights_crc32) still loads; its options are a subset of today's.
+    const bool v1 = first == "ZIMPUTE-MODEL 1";
+    if (!v1 && first != "ZIMPUTE-MODEL " + std::to_string(kModelFormatVersion))
+        throw r.fail("unsupported model format '" + first + "'; this zimpute reads versions 1 to " +
+                     std::to_string(kModelFormatVersion));
 
     Model m;
     const auto fields = read_fields(r, m.settings);
@@ -194,6 +204,15 @@ Model load_model(std::string_view bytes, const std::string& source, bool* genes_
                                              std::min<Eigen::Index>(m.settings.train.batch_size + 1, 256));
     Network<float>& net = *m.net;
     const char* data = bytes.data() + r.pos();
+    if (!v1) {
+        const std::string stored = count("weights_crc32");
+        if (stored.empty()) throw InputError(source + ": model header lacks 'weights_crc32'");
+        char actual[16];
+        std::snprintf(actual, sizeof actual, "%08" PRIx32, crc32(std::string_view(data, need)));
+        if (stored != actual)
+            throw InputError(source + ": the weights do not match their checksum (weights_crc32 " + stored + ", computed " +
+                             actual + "): the file is damaged; train again or use another copy");
+    }
     std::memcpy(net.params.data(), data, p * sizeof(float));
     std::memcpy(net.running_mean.data(), data + p * sizeof(float), s * sizeof(float));
     std::memcpy(net.running_var.data(), data + (p + s) * sizeof(float), s * sizeof(float));

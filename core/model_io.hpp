@@ -1,10 +1,12 @@
 // Versioned model files: a text header (every option, preprocessing parameters, gene names)
 // followed by raw little-endian float32 arrays (parameters, BN running means, running variances).
-// Layout, version 1:
-//   ZIMPUTE-MODEL 1
+// Layout, version 2 (version 1, without weights_crc32, still loads):
+//   ZIMPUTE-MODEL 2
 //   option <key> <value>        one line per option in option_docs()
 //   genes_total <N>  genes_named <0|1>  kept_genes <i,i,...>  size_factor_reference <x>
 //   center <x,x,...>  scale <x,x,...>  params <P>  stats <S>
+//   calibration <json>           only when the settings were chosen by calibration
+//   weights_crc32 <8 hex digits> CRC-32 of the data section (checksum.hpp)
 //   genes                        then N lines, one gene name each
 //   data                         then P + 2 S float32 values
 #pragma once
@@ -16,7 +18,7 @@
 
 namespace zimpute {
 
-constexpr int kModelFormatVersion = 1;
+constexpr int kModelFormatVersion = 2;
 
 /// `genes_named` says whether the training file named its genes (else names are generated and
 /// only the gene count is checked when the model is applied).

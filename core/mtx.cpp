@@ -53,6 +53,9 @@ std::vector<std::string> names_of(std::string_view text, int col, const std::str
 CountMatrix read_mtx(std::string_view mtx, std::string_view features, std::string_view barcodes,
                      const std::string& mtx_name, const std::string& features_name, const std::string& barcodes_name,
                      double max_entries) {
+    check_text(mtx, mtx_name);  // an HDF5 or binary file is named as what it is, in any of the three
+    check_text(features, features_name);
+    check_text(barcodes, barcodes_name);
     const auto lines = lines_of(mtx);
     auto at = [&](std::size_t line) { return mtx_name + ": line " + std::to_string(line + 1) + ": "; };
     if (lines.empty()) throw InputError(mtx_name + ": the file is empty");

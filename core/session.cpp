@@ -303,6 +303,7 @@ void Session::write_output(const std::string& which, const TextSink& sink) {
     for (Eigen::Index k = 0; k < m.rows(); ++k) layout.genes.push_back("Latent" + std::to_string(k + 1));
     layout.has_row_names = true;
     layout.header_has_corner = true;
+    layout.has_header = true;  // the units' names, whatever the data had
     layout.corner = layout.cells_in_rows ? "cell" : "latent";
     write_counts(layout, m, sink);
 }

@@ -40,6 +40,22 @@ check "a 10x directory (gzipped barcodes) is read; result is a CSV with genes an
     bash -c 'test "$(head -n 1 tenx_out.csv)" = "gene,AAAC-1,AAAG-1,AACT-1,AAGT-1" && grep -q "^GAPDH," tenx_out.csv'
 "$Z" impute --data tenx/matrix.mtx --out tenx_out2.csv --epochs 1 > /dev/null 2>&1
 check "or its matrix.mtx" test -s tenx_out2.csv
+cp tenx/features.tsv features.keep
+"$Z" impute --data tenx --out tenx/features.tsv --epochs 1 > /dev/null 2> err.txt
+check "an output on the 10x trio's features file is refused before work, the file kept" \
+    bash -c 'grep -q "is the input --data" err.txt && cmp -s tenx/features.tsv features.keep'
+"$Z" impute --data tenx/matrix.mtx --out r.csv --latent tenx/barcodes.tsv.gz --epochs 1 > /dev/null 2> err.txt
+check "and on its barcodes file" grep -q "is the input --data" err.txt
+
+# The shape of a CSV is decided from the whole file; --header and --row-names settle what it cannot.
+printf '3,7,12\n0,3,1\n2,0,0\n5,1,1\n' > nohead.csv
+"$Z" impute --data nohead.csv --out nh.csv --epochs 1 > /dev/null 2> err.txt
+check "a line 1 of distinct numbers is refused as ambiguous, naming --header" \
+    bash -c 'grep -q "line 1 holds only distinct numbers.*--header yes or --header no" err.txt && ! test -e nh.csv'
+"$Z" impute --data nohead.csv --out nh.csv --header no --epochs 1 > /dev/null 2>&1
+check "--header no reads it as data, written back without a header" test "$(wc -l < nh.csv)" -eq 4
+"$Z" impute --data nohead.csv --out nh.csv --header sometimes > /dev/null 2> err.txt
+check "--header takes auto, yes or no" grep -q "must be auto, yes or no, not 'sometimes'" err.txt
 rm tenx/features.tsv
 "$Z" impute --data tenx --out bad.csv > /dev/null 2> err.txt
 check "a trio without features names what is missing" grep -q "no features.tsv beside tenx" err.txt

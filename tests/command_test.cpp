@@ -40,8 +40,8 @@ std::unique_ptr<Session> trained(int epochs, bool with_truth) {
     s.train.epochs = epochs;
     s.train.threads = 1;
     auto session = std::make_unique<Session>(s);
-    session->load_data(f.data, read_options("auto", "d.csv"));
-    if (with_truth) session->load_truth(f.truth, read_options("auto", "t.csv"));
+    session->load_data(f.data, read_options(InputLayout{}, "d.csv"));
+    if (with_truth) session->load_truth(f.truth, read_options(InputLayout{}, "t.csv"));
     session->start_training().run();
     session->impute();
     return session;
@@ -58,9 +58,19 @@ TEST_CASE("arguments: --key value, --key=value, bare flags, -h") {
     CHECK(c.flag("quiet"));
     CHECK(c.flag("cells-in-rows"));
     CHECK_FALSE(c.help());
-    CHECK(orientation(c) == "cells");
-    CHECK(orientation(parse({"impute", "--data", "d", "--out", "r", "--genes-in-rows"})) == "genes");
-    CHECK(orientation(parse({"impute", "--data", "d", "--out", "r"})) == "auto");
+    CHECK(input_layout(c).orientation == "cells");
+    CHECK(input_layout(parse({"impute", "--data", "d", "--out", "r", "--genes-in-rows"})).orientation == "genes");
+    const InputLayout plain = input_layout(parse({"impute", "--data", "d", "--out", "r"}));
+    CHECK((plain.orientation == "auto" && plain.header == "auto" && plain.row_names == "auto"));
+    // --header and --row-names reach the reader; a value other than auto, yes or no is a usage error
+    const InputLayout given = input_layout(parse({"impute", "--data", "d", "--out", "r", "--header", "no", "--row-names=yes"}));
+    const ReadOptions r = read_options(given, "d");
+    CHECK((r.header == Presence::no && r.row_names == Presence::yes));
+    CHECK_THROWS_WITH_AS(parse({"impute", "--data", "d", "--out", "r", "--header", "maybe"}),
+                         "--header must be auto, yes or no, not 'maybe'", UsageError);
+    CHECK_THROWS_WITH_AS(parse({"split", "--data", "d", "--out-prefix", "p", "--row-names", "1"}),
+                         "--row-names must be auto, yes or no, not '1'", UsageError);
+    CHECK_THROWS_AS(parse({"simulate", "--out", "d", "--header", "yes"}), UsageError);  // simulate reads no file
     // the last of a repeated key wins
     CHECK(parse({"impute", "--data", "a", "--data", "b", "--out", "r"}).get("data") == "b");
 }
@@ -193,7 +203,7 @@ TEST_CASE("summary: timing, epochs, recoveries, the driver's numbers, metrics wi
     CHECK(bare.find("\"epochs\":1,") != std::string::npos);
     // A session that did not train (apply) reports zero epochs and no sec_per_epoch.
     Session applied;
-    applied.load_data(sim_files().data, read_options("auto", "d.csv"));
+    applied.load_data(sim_files().data, read_options(InputLayout{}, "d.csv"));
     applied.load_model(s->model_bytes(), "m.zim");
     applied.impute();
     CHECK_THROWS(training_line(applied));

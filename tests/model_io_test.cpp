@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <cstdio>
+
+#include "checksum.hpp"
 #include "model_io.hpp"
 #include "session.hpp"
 #include "simulate.hpp"
@@ -26,7 +29,7 @@ TEST_CASE("save -> load -> identical outputs, also through a session") {
     a.start_training().run();
     a.impute();
     const std::string bytes = a.model_bytes();
-    CHECK(bytes.rfind("ZIMPUTE-MODEL 1\n", 0) == 0);
+    CHECK(bytes.rfind("ZIMPUTE-MODEL 2\n", 0) == 0);
 
     Session b;
     b.load_data(small_csv(true), {});
@@ -88,7 +91,7 @@ TEST_CASE("bad model files and mismatched genes give precise errors") {
     CHECK_THROWS_WITH_AS(load_model("hello", "m.zim"),
                          "m.zim: not a zimpute model file (it should start with 'ZIMPUTE-MODEL')", InputError);
     CHECK_THROWS_WITH_AS(load_model("ZIMPUTE-MODEL 9\n", "m.zim"),
-                         "m.zim: line 1: unsupported model format 'ZIMPUTE-MODEL 9'; this zimpute reads version 1",
+                         "m.zim: line 1: unsupported model format 'ZIMPUTE-MODEL 9'; this zimpute reads versions 1 to 2",
                          InputError);
     CHECK_THROWS_WITH_AS(load_model(bytes.substr(0, bytes.size() - 8), "m.zim"), doctest::Contains("truncated or damaged"),
                          InputError);
@@ -100,6 +103,40 @@ TEST_CASE("bad model files and mismatched genes give precise errors") {
     Session c;
     c.load_data("c1,c2\n1,2\n3,4\n", {});
     CHECK_THROWS_WITH_AS(c.load_model(bytes, "m.zim"), "the model was trained on 40 genes, this file has 2", InputError);
+}
+
+TEST_CASE("the weights carry a CRC-32: a changed byte is refused; a version 1 file (no checksum) still loads") {
+    Session a;
+    a.settings().train.epochs = 1;
+    a.load_data(small_csv(true), {});
+    a.start_training().run();
+    a.impute();
+    const std::string bytes = a.model_bytes();
+    const std::size_t data = bytes.find("\ndata\n") + 6;
+    // The stored value is the CRC-32 of the data section, as zlib computes it (checksum_test).
+    char expected[32];
+    std::snprintf(expected, sizeof expected, "\nweights_crc32 %08x\n", static_cast<unsigned>(crc32(std::string_view(bytes).substr(data))));
+    CHECK(bytes.find(expected) != std::string::npos);
+    // One flipped bit anywhere in the weights (parameters and BatchNorm statistics) is caught.
+    for (std::size_t i = data; i < bytes.size(); i += (bytes.size() - data) / 7) {
+        std::string damaged = bytes;
+        damaged[i] = static_cast<char>(damaged[i] ^ 0x04);
+        CHECK_THROWS_WITH_AS(load_model(damaged, "m.zim"), doctest::Contains("the weights do not match their checksum"), InputError);
+    }
+    // A version 1 file: no checksum line, loads and imputes the same.
+    std::string v1 = bytes;
+    v1.replace(0, std::string("ZIMPUTE-MODEL 2").size(), "ZIMPUTE-MODEL 1");
+    const std::size_t line = v1.find("weights_crc32 ");
+    v1.erase(line, v1.find('\n', line) + 1 - line);
+    Session b;
+    b.load_data(small_csv(true), {});
+    b.load_model(v1, "old.zim");
+    b.impute();
+    CHECK(b.imputed() == a.imputed());
+    // Version 2 without it is damaged.
+    std::string stripped = bytes;
+    stripped.erase(bytes.find("weights_crc32 "), v1.size() < bytes.size() ? bytes.size() - v1.size() : 0);
+    CHECK_THROWS_WITH_AS(load_model(stripped, "m.zim"), "m.zim: model header lacks 'weights_crc32'", InputError);
 }
 
 TEST_CASE("a header edited on Windows (CRLF) still loads; a malformed number is named, not a library message") {

@@ -62,6 +62,14 @@ TEST_CASE("an empty barcode or gene name is refused with its line") {
     CHECK(error_of(kMtx, kFeatures, "AAAC-1\nAAAG-1\n\n\n") == "no error");  // trailing blank lines are no names
 }
 
+TEST_CASE("a binary or HDF5 file in any of the three places is named as what it is") {
+    const std::string hdf5("\x89HDF\r\n\x1a\n\0\0\0", 11);
+    CHECK(error_of(hdf5) == "matrix.mtx: an HDF5 file (such as AnnData .h5ad or 10x .h5), not text; zimpute reads CSV/TSV "
+                            "text and 10x matrix.mtx files");
+    CHECK(error_of(kMtx, std::string("E1\tTP53\0\1", 10)) == "features.tsv: a binary file (a zero byte at offset 7), not CSV/TSV text");
+    CHECK(error_of(kMtx, kFeatures, "PK\x03\x04rest") == "barcodes.tsv: a ZIP archive; unpack it and give the CSV/TSV inside");
+}
+
 TEST_CASE("malformed trios and oversized headers give precise messages") {
     CHECK(error_of("") == "matrix.mtx: the file is empty");
     CHECK(error_of("%%MatrixMarket matrix array real general\n3 2\n") ==

@@ -15,7 +15,8 @@ val pairs_to_js(const std::vector<std::pair<std::string, std::string>>& pairs) {
     return out;
 }
 
-// {name, help, options, flags, and unless help: settings (for new Session), orientation,
+// {name, help, options, flags, and unless help: settings (for new Session), layout (how CSV/TSV
+// inputs are read: {orientation, header, rowNames}, for Session.loadData),
 // quiet, outputs ([path, what] for Session.writeOutput), inputs and outputFiles ([option, path]
 // of every file read and written, for the checks before any work)}. A command-line mistake
 // throws an Error named "UsageError".
@@ -29,7 +30,7 @@ val parse_command_js(val argv) {
         o.set("flags", strings_to_js({c.flags.begin(), c.flags.end()}));
         if (c.help()) return o;
         o.set("settings", options_to_js(settings_options(c)));
-        o.set("orientation", orientation(c));
+        o.set("layout", layout_to_js(input_layout(c)));
         o.set("quiet", c.flag("quiet"));
         o.set("outputs", pairs_to_js(command_outputs(c)));
         const CommandFiles files = command_files(c);

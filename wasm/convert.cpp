@@ -61,9 +61,27 @@ val options_to_js(const Options& options) {
 
 Settings settings_from_js(const val& object) { return settings_from_options(options_from_js(object)); }
 
-ReadOptions read_options_from_js(const val& orientation, const std::string& source) {
-    const std::string s = is_missing(orientation) ? "auto" : to_text(orientation);
-    ReadOptions r = read_options(s == "true" ? "cells" : s, source);
+val layout_to_js(const InputLayout& l) {
+    val o = val::object();
+    o.set("orientation", l.orientation);
+    o.set("header", l.header);
+    o.set("rowNames", l.row_names);
+    return o;
+}
+
+ReadOptions read_options_from_js(const val& layout, const std::string& source) {
+    InputLayout l;
+    const auto text = [](const val& v, const std::string& fallback) { return is_missing(v) ? fallback : to_text(v); };
+    if (!is_missing(layout) && layout.typeOf().as<std::string>() == "object") {
+        l.orientation = text(layout["orientation"], "auto");
+        l.header = text(layout["header"], "auto");
+        l.row_names = text(layout["rowNames"], "auto");
+    } else if (!is_missing(layout) && layout.typeOf().as<std::string>() == "boolean") {
+        l.orientation = layout.as<bool>() ? "cells" : "auto";  // cells in rows or not, as before layouts
+    } else {
+        l.orientation = text(layout, "auto");  // an orientation alone
+    }
+    ReadOptions r = read_options(l, source);
     r.max_entries = kMaxEntries;
     return r;
 }

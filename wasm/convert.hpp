@@ -69,10 +69,13 @@ Settings settings_from_js(const val& object);
 /// MTX header declares, before anything is allocated.
 constexpr double kMaxEntries = 1.5e8;
 
-/// Orientation from JS: true or "cells" = cells in rows; "genes" = genes in rows, no detection;
-/// false, undefined or "auto" = genes in rows unless the labels clearly say otherwise.
-/// With the module's kMaxEntries.
-ReadOptions read_options_from_js(const val& orientation, const std::string& source);
+/// How to read a CSV/TSV from JS: a layout object {orientation, header, rowNames} (InputLayout's
+/// strings; a missing one is "auto"), or an orientation alone: true or "cells" = cells in rows;
+/// "genes" = genes in rows, no detection; false, undefined or "auto" = detected. With the
+/// module's kMaxEntries. Throws std::invalid_argument for an unknown value.
+ReadOptions read_options_from_js(const val& layout, const std::string& source);
+/// InputLayout as {orientation, header, rowNames}.
+val layout_to_js(const InputLayout& l);
 
 /// {epoch, trainLoss, valLoss (null if not finite), learningRate, seconds, improved, event}
 val report_to_js(const EpochReport& r);

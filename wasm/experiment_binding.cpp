@@ -39,11 +39,11 @@ val plots_to_js(const PlotData& p) {
 class JsExperiment {
 public:
     // data and truth: bytes (Uint8Array, ArrayBuffer or string), each copied once into the heap.
-    // options: {settings, fraction, orientation}.
+    // options: {settings, fraction, layout} (layout as Session.loadData's; an orientation alone also).
     JsExperiment(val data, std::string data_name, val truth, std::string truth_name, val options) {
         guarded([&] {
             const Settings base = settings_from_js(options["settings"]);
-            const val orientation = options["orientation"];
+            const val orientation = is_missing(options["layout"]) ? options["orientation"] : options["layout"];
             Session s;  // parses exactly as a single run does
             const CountMatrix& d = s.load_data(js_to_bytes(data), read_options_from_js(orientation, data_name));
             s.load_truth(js_to_bytes(truth), read_options_from_js(orientation, truth_name));

@@ -33,9 +33,9 @@ public:
         });
     }
 
-    val loadData(val bytes, std::string name, val orientation) {
+    val loadData(val bytes, std::string name, val layout) {
         return guarded([&] {
-            const CountMatrix& m = session_.load_data(js_to_bytes(bytes), read_options_from_js(orientation, name));
+            const CountMatrix& m = session_.load_data(js_to_bytes(bytes), read_options_from_js(layout, name));
             reported_ = 0;
             return matrix_summary(m);
         });
@@ -53,8 +53,8 @@ public:
     }
 
     void loadTruth(val bytes, std::string name) { loadTruthOriented(bytes, name, val::undefined()); }
-    void loadTruthOriented(val bytes, std::string name, val orientation) {
-        guarded([&] { session_.load_truth(js_to_bytes(bytes), read_options_from_js(orientation, name)); });
+    void loadTruthOriented(val bytes, std::string name, val layout) {
+        guarded([&] { session_.load_truth(js_to_bytes(bytes), read_options_from_js(layout, name)); });
     }
 
     void loadModel(val bytes, std::string name) { guarded([&] { session_.load_model(js_to_bytes(bytes), name); }); }

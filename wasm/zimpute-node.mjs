@@ -24,10 +24,16 @@ function threadsArg(argv) {
   return 0;
 }
 
-// The wasm module has no zlib: .gz input is inflated here (recognised by its magic bytes).
+// The wasm module has no zlib: .gz input is inflated here (recognised by its magic bytes), every
+// member of it (Node's gunzip reads concatenated members, as the native reader does).
 function readInput(file) {
   const bytes = fs.readFileSync(file);
-  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b ? zlib.gunzipSync(bytes) : bytes;
+  if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
+  try {
+    return zlib.gunzipSync(bytes);
+  } catch (e) {  // zlib's words alone ('incorrect header check') would not name the file
+    throw new Error(`${file}: damaged gzip data, or bytes after it that are not gzip (${e.message})`);
+  }
 }
 
 // The same checks as core/output_file.cpp's check_output_paths, before any work: two outputs
@@ -154,10 +160,10 @@ async function runSession(Z, cmd) {
   try {
     const bytes = readInput(data);
     const t0 = performance.now();
-    const info = session.loadData(bytes, path.basename(data), cmd.orientation);
+    const info = session.loadData(bytes, path.basename(data), cmd.layout);
     const parseSeconds = (performance.now() - t0) / 1000;
     for (const w of info.warnings) say(Z.warningLine(data, w));
-    if (truth) session.loadTruth(readInput(truth), path.basename(truth), cmd.orientation);
+    if (truth) session.loadTruth(readInput(truth), path.basename(truth), cmd.layout);
     if (model) session.loadModel(fs.readFileSync(model), path.basename(model));
     else await train(session, cmd.quiet, Z);
     session.impute();

@@ -52,7 +52,7 @@ function updateButtons() {
   $('cancel').disabled = !running;
   $('example').disabled = running;
   $('apply').disabled = running || !lastReport || !$('apply-file').files.length;
-  for (const id of ['data-file', 'truth-file', 'model-file', 'preset', 'orientation']) $(id).disabled = running;
+  for (const id of ['data-file', 'truth-file', 'model-file', 'preset', 'orientation', 'header', 'row-names']) $(id).disabled = running;
 }
 
 function describeFiles() {

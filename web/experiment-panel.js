@@ -2,6 +2,7 @@
 // worker, show the comparison table (best row highlighted) and the four plots, and export the
 // table (CSV, Markdown), each plot (PNG) and an HTML report.
 import { $, showError, saveBytes } from './dom.js';
+import { fileLayout } from './files.js';
 import { drawLossCurves, drawScatter, drawPiHistogram, drawHeatmap } from './charts.js';
 
 const EXPORTS = ['download-table-csv', 'download-table-md', 'download-report'];
@@ -63,7 +64,7 @@ export function initExperimentPanel(page) {
     const rows = [];
     try {
       const done = await client.request('experiment', {
-        data, truth, options: settings, fraction: 0.7, orientation: $('orientation').value,
+        data, truth, options: settings, fraction: 0.7, layout: fileLayout($),
       }, (msg) => {
         if (msg.type !== 'progress') return;
         const s = msg.status;

@@ -13,6 +13,11 @@ export function tooLarge(file) {
     : null;
 }
 
+// How CSV/TSV files are laid out, from the page's three selects: the worker's `layout`.
+export function fileLayout($) {
+  return { orientation: $('orientation').value, header: $('header').value, rowNames: $('row-names').value };
+}
+
 // A File as the worker takes it: {name, bytes: ArrayBuffer}.
 export async function readFile(file) {
   const problem = tooLarge(file);

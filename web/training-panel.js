@@ -3,7 +3,7 @@
 import { $, showError, saveBytes } from './dom.js';
 import { drawLoss } from './charts.js';
 import { showMetrics } from './metrics-table.js';
-import { readFile } from './files.js';
+import { readFile, fileLayout } from './files.js';
 
 // Download buttons: [button id, worker output, file name, MIME type].
 const OUTPUTS = [
@@ -102,7 +102,7 @@ export function initTrainingPanel(page) {
     $('status').textContent = 'Reading the data…';
     try {
       const done = await client.request('run', {
-        data: dataFile, truth: truthFile, model: modelFile, options: page.settings(), orientation: $('orientation').value,
+        data: dataFile, truth: truthFile, model: modelFile, options: page.settings(), layout: fileLayout($),
       }, (msg) => {
         if (msg.type === 'loaded') {
           const i = msg.info;

@@ -9,13 +9,14 @@
 //                                            'threads' (zimpute-mt.js) or 'single' (zimpute.js)
 //   simulate {options}                    -> simulated {data, truth}            (ArrayBuffers)
 //   settings {options}                    -> settings {settings}   (a preset's values, as text)
-//   run {data, truth?, model?, options, orientation: auto|genes|cells}
+//   run {data, truth?, model?, options, layout?: {orientation: auto|genes|cells, header, rowNames:
+//       auto|yes|no}} (how CSV/TSV data and truth are read; missing = auto)
 //       data/truth/model are {name, bytes: ArrayBuffer}; data may instead be {name, trio: {mtx,
 //       features, barcodes}} (a 10x matrix); with a model the data is imputed without training.
 //                                         -> loaded {info, settings}, progress {status}...,
 //                                            done {report, cancelled} (report null when cancelled
 //                                            before the first epoch ended)
-//   experiment {data, truth, options, fraction, orientation}
+//   experiment {data, truth, options, fraction, layout?}
 //                                         -> progress {status}..., done {experiment}: the course
 //                                            experiment's rows, tables and plot samples
 //   cancel                                -> cancelled {running}: running is whether a run or
@@ -65,16 +66,46 @@ const final = (type, body = {}, transfer = []) => [type, body, transfer];
 
 const yieldToMessages = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-// .csv.gz / .tsv.gz: recognised by the gzip magic bytes and inflated by the browser itself.
+// One gzip member, inflated by the browser itself; null if it does not inflate to its end.
+async function inflateMember(bytes) {
+  try {
+    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch (e) {
+    return null;
+  }
+}
+
+// .csv.gz / .tsv.gz, recognised by the gzip magic bytes, read whole when it has several members
+// (cat a.gz b.gz, bgzip's blocks), as natively. DecompressionStream fails at the end of the first
+// member, so the members are found by trying: the whole rest first (one member, the usual case),
+// else each next gzip header (1f 8b 08) in turn as this member's end; a cut inside a member does
+// not inflate, the true end does. Bytes that are no member are an error, never dropped.
 async function gunzipIfNeeded(file) {
   const bytes = new Uint8Array(file.bytes);
   if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
-  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
-  try {
-    return new Uint8Array(await new Response(stream).arrayBuffer());
-  } catch (e) {
-    throw new Error(`${file.name}: damaged gzip data (${e.message})`);
+  const parts = [];
+  for (let start = 0; start < bytes.length;) {
+    let end = bytes.length;
+    let out = await inflateMember(bytes.subarray(start));
+    for (let c = start + 18; !out && c + 2 < bytes.length; c++) {  // 18 bytes: the smallest member
+      if (bytes[c] !== 0x1f || bytes[c + 1] !== 0x8b || bytes[c + 2] !== 0x08) continue;
+      out = await inflateMember(bytes.subarray(start, c));
+      end = c;
+    }
+    if (!out) {
+      // Which one cannot be told without parsing deflate: a truncated member and trailing bytes
+      // both end the browser's stream with the same error.
+      throw new Error(`${file.name}: damaged gzip data, or bytes after it that are not gzip${start ? ` (from offset ${start})` : ''}`);
+    }
+    parts.push(out);
+    start = end;
   }
+  if (parts.length === 1) return parts[0];
+  const whole = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) { whole.set(p, at); at += p.length; }
+  return whole;
 }
 
 async function run(id, msg) {
@@ -87,8 +118,8 @@ async function run(id, msg) {
   const info = d.trio  // a 10x matrix.mtx with its features/genes and barcodes files
     ? s.loadMtx(await gunzipIfNeeded(d.trio.mtx), await gunzipIfNeeded(d.trio.features), await gunzipIfNeeded(d.trio.barcodes),
       d.trio.mtx.name, d.trio.features.name, d.trio.barcodes.name)
-    : s.loadData(await gunzipIfNeeded(d), d.name, msg.orientation || 'auto');
-  if (msg.truth) s.loadTruth(await gunzipIfNeeded(msg.truth), msg.truth.name);
+    : s.loadData(await gunzipIfNeeded(d), d.name, msg.layout ?? 'auto');
+  if (msg.truth) s.loadTruth(await gunzipIfNeeded(msg.truth), msg.truth.name, msg.layout ?? 'auto');
   event(id, 'loaded', { info, settings: s.settings() });
   let cancelled = false;
   if (msg.model) {
@@ -119,7 +150,7 @@ async function experiment(id, msg) {
   if (msg.data.trio) throw new Error('The course experiment reads a CSV/TSV matrix with its truth; a 10x matrix can be imputed with Train.');
   const Z = await zimpute();
   const e = new Z.Experiment(await gunzipIfNeeded(msg.data), msg.data.name, await gunzipIfNeeded(msg.truth),
-    msg.truth.name, { settings: msg.options || {}, fraction: msg.fraction ?? 0.7, orientation: msg.orientation || 'auto' });
+    msg.truth.name, { settings: msg.options || {}, fraction: msg.fraction ?? 0.7, layout: msg.layout ?? 'auto' });
   try {
     for (;;) {
       await yieldToMessages();

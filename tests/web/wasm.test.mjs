@@ -145,6 +145,21 @@ test('gzip: the Node entry inflates .gz input; the module itself refuses raw gzi
   const run = spawnSync('node', [NODE_ENTRY, 'impute', '--data', `${data}.gz`, '--out', out, '--epochs', '1'], { encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
   assert.equal(fs.readFileSync(out, 'utf8').split('\n')[0], fs.readFileSync(data, 'utf8').split('\n')[0]);
+  // Two members (cut at a line) give the same result as one; bytes after the gzip data are an
+  // error naming the file, in both drivers.
+  const text = fs.readFileSync(data);
+  const cut = text.indexOf('\n', text.length >> 1) + 1;
+  fs.writeFileSync(`${data}.2.gz`, Buffer.concat([zlib.gzipSync(text.subarray(0, cut)), zlib.gzipSync(text.subarray(cut))]));
+  const two = spawnSync('node', [NODE_ENTRY, 'impute', '--data', `${data}.2.gz`, '--out', `${out}.2`, '--epochs', '1'], { encoding: 'utf8' });
+  assert.equal(two.status, 0, two.stderr);
+  assert.equal(fs.readFileSync(`${out}.2`, 'utf8'), fs.readFileSync(out, 'utf8'));
+  fs.writeFileSync(`${data}.junk.gz`, Buffer.concat([zlib.gzipSync(text), Buffer.from('junk')]));
+  for (const entry of [[NATIVE], ['node', NODE_ENTRY]]) {
+    const bad = spawnSync(entry[0], [...entry.slice(1), 'impute', '--data', `${data}.junk.gz`, '--out', `${out}.3`], { encoding: 'utf8' });
+    assert.equal(bad.status, 1, bad.stderr);
+    assert.match(bad.stderr, /g\.csv\.junk\.gz: (unexpected bytes after the gzip data|damaged gzip data, or bytes after it that are not gzip)/);
+    assert.equal(fs.existsSync(`${out}.3`), false);
+  }
   const s = new Z.Session({});
   try {
     assert.throws(() => s.loadData(fs.readFileSync(`${data}.gz`), 'g.csv.gz', false),
