@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
+#include <pthread.h>
 
 namespace zimpute {
 namespace {
@@ -42,11 +44,21 @@ ThreadPool::ThreadPool(int threads) { ensure(threads); }
 void ThreadPool::ensure(int threads) {
     const int n = std::max(1, std::min({threads, max_threads(), 64}));
     const unsigned now = region_of(state_.load());
+    if (size() >= n) return;
+    // Workers are born with SIGINT and SIGTERM blocked (a thread inherits its creator's mask), so
+    // a Ctrl-C runs the CLI's handler, which removes temporary output files, on the main thread
+    // and never in the middle of a worker's batch.
+    sigset_t stop, before;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, &before);
     for (int t = size(); t < n; ++t) {
         sleepers_.push_back(std::make_unique<Sleeper>());
         Sleeper* sleeper = sleepers_.back().get();
         workers_.emplace_back([this, sleeper, now] { work(*sleeper, now); });
     }
+    pthread_sigmask(SIG_SETMASK, &before, nullptr);
 }
 
 ThreadPool& shared_pool(int threads) {
