@@ -74,6 +74,9 @@ constexpr double kMaxEntries = 1.5e8;
 /// With the module's kMaxEntries.
 ReadOptions read_options_from_js(const val& orientation, const std::string& source);
 
+/// The data of the page's pictures after a run (pictures_binding.cpp): a session with a result.
+val pictures_to_js(Session& s);
+
 /// {epoch, trainLoss, valLoss (null if not finite), learningRate, seconds, improved, event}
 val report_to_js(const EpochReport& r);
 EpochReport report_from_js(const val& o);
