@@ -1,6 +1,7 @@
 // The pictures' data (core/pictures): the PCA against a full eigen-decomposition and on a matrix
-// whose components are known, k-means on separated blobs, the normalization, the variable
-// genes, and the counts of the "what happened" line against a brute-force count.
+// whose components are known, k-means and the silhouette's choice of k on separated blobs, the
+// silhouette by hand, the normalization, the variable genes, and the counts of the "what
+// happened" line against a brute-force count.
 #include <doctest/doctest.h>
 
 #include <Eigen/Eigenvalues>
@@ -52,12 +53,13 @@ TEST_CASE("pca2: a matrix with two known directions gives their scores") {
     CHECK(p.row(1).norm() == doctest::Approx(3 * s2.norm()).epsilon(0.01));
 }
 
-TEST_CASE("pca2 equals the projection on the top eigenvectors of a full eigen-decomposition") {
+TEST_CASE("pca equals the projection on the top eigenvectors of a full eigen-decomposition") {
     const Eigen::MatrixXf x = noise(30, 80, 2.0, 7) + 0.5f * noise(30, 1, 1.0, 8) * noise(1, 80, 4.0, 9);
     const Eigen::MatrixXd c = x.cast<double>().colwise() - x.cast<double>().rowwise().mean();
     Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(c * c.transpose());
-    const Eigen::MatrixXf p = pca2(x);
-    for (int k = 0; k < 2; ++k) {
+    const Eigen::MatrixXf p = pca(x, 4);
+    REQUIRE(p.rows() == 4);
+    for (int k = 0; k < 4; ++k) {
         const Eigen::VectorXd ref = eig.eigenvectors().col(29 - k).transpose() * c;
         CHECK(abs_corr(p.row(k).cast<double>(), ref) > 0.9999);
         CHECK(p.row(k).cast<double>().norm() == doctest::Approx(ref.norm()).epsilon(1e-4));
@@ -75,6 +77,18 @@ TEST_CASE("kmeans separates three blobs, the largest first, the same for the sam
     for (int j = 0; j < 60; ++j) CHECK(a[static_cast<std::size_t>(j)] == (j < 30 ? 0 : j < 50 ? 1 : 2));
     CHECK(kmeans(pts, 3, 5) == a);
     CHECK(kmeans(pts.leftCols(2), 4, 1).size() == 2);  // k above the points: each its own cluster at most
+    // The silhouette picks k = 3 among 2..6.
+    CHECK(clusters(pts, 6, 1) == a);
+}
+
+TEST_CASE("silhouette against a hand computation") {
+    Eigen::MatrixXf pts(1, 4);
+    pts << 0, 1, 10, 11;
+    // a = 1 for every point; b = 10.5, 9.5, 9.5, 10.5; s = (b - a) / b.
+    const double expected = (2 * (9.5 / 10.5) + 2 * (8.5 / 9.5)) / 4;
+    CHECK(silhouette(pts, {0, 0, 1, 1}) == doctest::Approx(expected));
+    CHECK(silhouette(pts, {0, 0, 0, 0}) == 0);
+    CHECK(silhouette(pts, {0, 1, 0, 1}) < 0);  // a poor clustering scores below zero
 }
 
 TEST_CASE("log_normalized and most_variable_rows") {
@@ -97,15 +111,13 @@ TEST_CASE("log_normalized and most_variable_rows") {
 TEST_CASE("make_pictures: counts by brute force, truth pairs, labels or clusters, heatmap rows") {
     const Eigen::Index g = 50, n = 120;
     Rng rng(3);
-    Eigen::MatrixXf obs(g, n), imp(g, n), pi(g, n), tru(g, n), latent(4, n);
+    Eigen::MatrixXf obs(g, n), imp(g, n), pi(g, n), tru(g, n);
     for (Eigen::Index k = 0; k < obs.size(); ++k) {
         tru.data()[k] = static_cast<float>(static_cast<int>(rng.uniform() * 6));
         obs.data()[k] = rng.uniform() < 0.4 ? 0 : tru.data()[k];
         imp.data()[k] = obs.data()[k] == 0 ? static_cast<float>(rng.uniform() < 0.5 ? 0 : rng.uniform() * 2) : obs.data()[k];
         pi.data()[k] = static_cast<float>(rng.uniform());
     }
-    for (Eigen::Index j = 0; j < n; ++j)
-        for (Eigen::Index u = 0; u < 4; ++u) latent(u, j) = static_cast<float>(j % 3 == 0 ? 5 : 0) + 0.01f * static_cast<float>(u);
     double zeros = 0, filled = 0, one = 0, unsure = 0, drops = 0;
     for (Eigen::Index i = 0; i < g; ++i)
         for (Eigen::Index j = 0; j < n; ++j) {
@@ -119,7 +131,7 @@ TEST_CASE("make_pictures: counts by brute force, truth pairs, labels or clusters
     PictureOptions o;
     o.truth_points = 1000000;
     o.heat_cells = 20;
-    const Pictures p = make_pictures(obs, imp, pi, latent, &tru, {}, o);
+    const Pictures p = make_pictures(obs, imp, pi, &tru, {}, o);
     CHECK(p.entries == g * n);
     CHECK(p.zeros == zeros);
     CHECK(p.filled == filled);
@@ -131,32 +143,31 @@ TEST_CASE("make_pictures: counts by brute force, truth pairs, labels or clusters
     CHECK(p.map_imputed.cols() == n);
     CHECK(p.heat_observed.rows() == 30);
     CHECK(p.heat_cells.size() == 20);
-    // Heatmap cells come grouped: their groups never decrease.
     CHECK_FALSE(p.groups_from_labels);
-    // Two distinct latent points: k = 4 finds two clusters (no empty ones), the larger first.
-    REQUIRE(p.group_names == std::vector<std::string>{"cluster 1", "cluster 2"});
-    CHECK(p.group[0] == 1);
-    CHECK(p.group[1] == 0);
-    for (std::size_t j = 1; j < p.heat_cells.size(); ++j) {
-        const auto at = [&](Eigen::Index c) { return p.group[static_cast<std::size_t>(c)]; };  // map cells are all cells here
-        CHECK(at(p.heat_cells[j - 1]) <= at(p.heat_cells[j]));
-    }
-    // The latent's two well-separated sets stay apart: cells j % 3 == 0 share no cluster with the rest.
+    CHECK(p.group_names.size() >= 2);
+    // Heatmap cells come grouped: their groups never decrease (map cells are all cells here).
+    for (std::size_t j = 1; j < p.heat_cells.size(); ++j)
+        CHECK(p.group[static_cast<std::size_t>(p.heat_cells[j - 1])] <= p.group[static_cast<std::size_t>(p.heat_cells[j])]);
+    o.truth_points = 10;
+    CHECK(make_pictures(obs, imp, pi, &tru, {}, o).truth_true.size() <= 10);
+    // Imputed values with two kinds of cell (every third cell high in the first 10 genes): the
+    // clusters keep them apart, and the observed counts do not matter to them.
+    Eigen::MatrixXf two = imp;
+    for (Eigen::Index j = 0; j < n; j += 3) two.col(j).head(10).array() += 40;
+    const Pictures t = make_pictures(obs, two, pi, nullptr, {}, o);
     for (Eigen::Index j = 0; j < n; ++j)
         for (Eigen::Index k = 0; k < n; ++k)
-            if ((j % 3 == 0) != (k % 3 == 0)) REQUIRE(p.group[static_cast<std::size_t>(j)] != p.group[static_cast<std::size_t>(k)]);
-    o.truth_points = 10;
-    CHECK(make_pictures(obs, imp, pi, latent, &tru, {}, o).truth_true.size() <= 10);
+            if ((j % 3 == 0) != (k % 3 == 0)) REQUIRE(t.group[static_cast<std::size_t>(j)] != t.group[static_cast<std::size_t>(k)]);
     // Labels that look like groups colour the map; ids (every value distinct) do not.
     std::vector<std::string> labels, ids;
     for (Eigen::Index j = 0; j < n; ++j) {
         labels.push_back(j % 2 ? "B" : "A");
         ids.push_back("cell" + std::to_string(j));
     }
-    const Pictures l = make_pictures(obs, imp, pi, latent, nullptr, labels, o);
+    const Pictures l = make_pictures(obs, imp, pi, nullptr, labels, o);
     CHECK(l.groups_from_labels);
     CHECK(l.group_names == std::vector<std::string>{"A", "B"});
     CHECK(l.group[1] == 1);
     CHECK(l.truth_true.empty());
-    CHECK_FALSE(make_pictures(obs, imp, pi, latent, nullptr, ids, o).groups_from_labels);
+    CHECK_FALSE(make_pictures(obs, imp, pi, nullptr, ids, o).groups_from_labels);
 }

@@ -23,8 +23,8 @@ val row(const Eigen::MatrixXf& m, Eigen::Index r) {
 
 val pictures_to_js(Session& s) {
     const CountMatrix& data = s.data();
-    const Pictures p = make_pictures(data.counts, s.imputed(), s.predicted(Output::pi), s.predicted(Output::latent),
-                                     s.has_truth() ? &s.truth() : nullptr, data.labels);
+    const Pictures p = make_pictures(data.counts, s.imputed(), s.predicted(Output::pi), s.has_truth() ? &s.truth() : nullptr,
+                                     data.labels);
     val o = val::object();
     o.set("cells", static_cast<double>(p.map_cells.size()));
     o.set("mapObservedX", row(p.map_observed, 0));
@@ -33,7 +33,7 @@ val pictures_to_js(Session& s) {
     o.set("mapImputedY", row(p.map_imputed, 1));
     o.set("group", typed("Int32Array", p.group.data(), p.group.size()));
     o.set("groupNames", strings_to_js(p.group_names));
-    o.set("groupSource", p.groups_from_labels ? val(data.labels_name) : val::null());
+    o.set("groupSource", p.groups_from_labels ? val(data.labels_name) : val::null());  // null: clusters
     std::vector<std::string> genes, cells;
     for (Eigen::Index g : p.heat_genes) genes.push_back(data.genes[static_cast<std::size_t>(g)]);
     for (Eigen::Index c : p.heat_cells) cells.push_back(data.cells[static_cast<std::size_t>(c)]);
