@@ -26,7 +26,7 @@
 //                                            (core/pictures.hpp via Session.pictures()): the cell
 //                                            map (mapObservedX/Y, mapImputedX/Y, group,
 //                                            groupNames, groupSource: the label column or null for
-//                                            clusters of the latent), the heatmap (heatGenes,
+//                                            clusters of the imputed cells), the heatmap (heatGenes,
 //                                            heatCells, heatObserved, heatImputed: genes x cells,
 //                                            column-major, heatGroup), truthTrue/truthImputed
 //                                            (null without a truth) and counts {entries, zeros,

@@ -148,9 +148,9 @@ test('pictures after a run: the cell map, heatmap, truth pairs and counts, as tr
     assert.ok(p[k].every(Number.isFinite), k);
   }
   assert.ok(p.group instanceof Int32Array && p.group.length === 120);
-  // No label column: clusters of the latent, every one used.
+  // No label column: clusters of the imputed cells (k in 2..6), every one used.
   assert.equal(p.groupSource, null);
-  assert.ok(p.groupNames.length >= 1 && p.groupNames.length <= 4);
+  assert.ok(p.groupNames.length >= 2 && p.groupNames.length <= 6);
   assert.deepEqual([...new Set(p.group)].sort(), p.groupNames.map((_, k) => k));
   assert.equal(p.heatGenes.length, 30);
   assert.equal(p.heatObserved.length, 30 * p.heatCells.length);
