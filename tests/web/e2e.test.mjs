@@ -6,70 +6,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { startServer } from '../../web/dev-server.mjs';
-
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const WEB = path.resolve(HERE, '../../web');
-const OUT = path.join(HERE, 'output');
-fs.mkdirSync(OUT, { recursive: true });
-// The page's side of the protocol names the final replies (web/ has no package.json: see worker.test.mjs).
-const { FINAL_REPLIES } = await import(
-  `data:text/javascript,${encodeURIComponent(fs.readFileSync(path.join(WEB, 'worker-client.js'), 'utf8'))}`);
-
-// Runs in the page before its scripts: records every message the page sends to a worker and every
-// message a worker sends back ({id, type}), so a test can check each request got one final reply.
-function recordWorkerMessages() {
-  const log = { sent: [], received: [] };
-  window.__workerLog = log;
-  const Native = window.Worker;
-  window.Worker = class extends Native {
-    constructor(...args) {
-      super(...args);
-      this.addEventListener('message', (e) => log.received.push({ id: e.data?.id, type: e.data?.type }));
-    }
-
-    postMessage(msg, transfer) {
-      log.sent.push({ id: msg?.id, type: msg?.type });
-      return super.postMessage(msg, transfer);
-    }
-  };
-}
-
-// Every request the page sent got exactly one final reply, last, and nothing came unasked
-// (waits up to 10 s for replies still on their way).
-async function assertOneReplyEach(page) {
-  const settled = () => page.evaluate(() => window.__workerLog);
-  let log;
-  for (let t = 0; t < 100; t++) {
-    log = await settled();
-    const answered = (id) => log.received.some((m) => m.id === id && m.type !== 'progress' && m.type !== 'loaded');
-    if (log.sent.every((m) => answered(m.id))) break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  assert.ok(log.sent.length > 0);
-  for (const req of log.sent) {
-    const replies = log.received.filter((m) => m.id === req.id);
-    const finals = replies.filter((m) => FINAL_REPLIES.has(m.type));
-    assert.equal(finals.length, 1, `request ${req.id} (${req.type}): replies ${replies.map((m) => m.type)}`);
-    assert.equal(replies[replies.length - 1], finals[0], `request ${req.id} (${req.type}): the final reply comes last`);
-  }
-  assert.ok(log.received.every((m) => log.sent.some((r) => r.id === m.id)), 'no reply without a request');
-  return log;
-}
+import { WEB, OUT, launch, openPage as open, assertOneReplyEach, foreign } from './page-helpers.mjs';
 
 let server, browser, origin;
 const requests = [];  // every URL any page of these tests requested
 
 before(async () => {
-  server = await startServer(0);
-  origin = `http://127.0.0.1:${server.address().port}`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--no-first-run', '--disable-sync'],
-  });
+  ({ server, browser, origin } = await launch());
 });
 
 after(async () => {
@@ -89,18 +33,7 @@ async function assertThreadsEngine(page) {
   else assert.match(engine.text, /threads build\), 1 thread/);
 }
 
-async function openPage() {
-  const page = await browser.newPage({ acceptDownloads: true, viewport: { width: 1100, height: 900 } });
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  // Something the page's CSP blocked (an inline style a library sets, say) is an error too.
-  page.on('console', (m) => { if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) errors.push(m.text()); });
-  page.on('request', (r) => requests.push(r.url()));
-  await page.addInitScript(recordWorkerMessages);
-  await page.goto(`${origin}/`);
-  await page.waitForFunction(() => document.querySelectorAll('#settings select, #settings input').length > 10);
-  return { page, errors };
-}
+const openPage = () => open(browser, origin, requests);
 
 test('upload data and truth, train, see progress and metrics, download result.csv', async () => {
   const { page, errors } = await openPage();
@@ -364,120 +297,6 @@ test('on a static host without COOP/COEP, the service worker isolates the page a
   }
 });
 
-test('web/vendor/uplot is the pinned uPlot (tests/web/package-lock.json), byte for byte', () => {
-  const pkg = path.join(HERE, 'node_modules/uplot');
-  assert.equal(JSON.parse(fs.readFileSync(path.join(HERE, 'package.json'), 'utf8')).devDependencies.uplot,
-    JSON.parse(fs.readFileSync(path.join(pkg, 'package.json'), 'utf8')).version);
-  for (const [vendored, original] of [['uPlot.iife.min.js', 'dist/uPlot.iife.min.js'], ['uPlot.min.css', 'dist/uPlot.min.css'], ['LICENSE', 'LICENSE']])
-    assert.ok(fs.readFileSync(path.join(WEB, 'vendor/uplot', vendored)).equals(fs.readFileSync(path.join(pkg, original))), vendored);
-});
-
-// axe-core (pinned in package-lock.json) run in the page: the serious and critical violations.
-const AXE = fs.readFileSync(path.join(HERE, 'node_modules/axe-core/axe.min.js'), 'utf8');
-async function seriousViolations(page) {
-  // Evaluated through the debugging protocol, which the page's CSP (scripts from its own files only) does not govern.
-  await page.evaluate(AXE);
-  const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`));
-  return violations;
-}
-
-// Whether an element drew anything: its canvases have pixels that are not white or transparent.
-const inked = (page, selector) => page.$eval(selector, (el) => {
-  let n = 0;
-  for (const c of el instanceof HTMLCanvasElement ? [el] : el.querySelectorAll('canvas')) {
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && (d[i] < 200 || d[i + 1] < 200 || d[i + 2] < 200)) n++;
-  }
-  return n;
-});
-
-async function downloadPng(page, id) {
-  const [dl] = await Promise.all([page.waitForEvent('download'), page.click(`[data-download-png="${id}"]`)]);
-  assert.equal(dl.suggestedFilename(), `${id}.png`);
-  const bytes = fs.readFileSync(await dl.path());
-  assert.equal(bytes.subarray(1, 4).toString('latin1'), 'PNG', `${id}.png is a PNG`);
-  assert.ok(bytes.length > 2000, `${id}.png has a picture (${bytes.length} bytes)`);
-}
-
-test('pictures after training, the teaching line, keyboard, axe-core and both widths (1280 and 390 px)', async () => {
-  const { page, errors } = await openPage();
-  await page.setViewportSize({ width: 1280, height: 900 });
-  assert.deepEqual(await seriousViolations(page), [], 'the first screen');
-  // Keyboard only: Tab reaches the example button, the first settings and Train.
-  const reached = new Set();
-  for (let k = 0; k < 40; k++) {
-    await page.keyboard.press('Tab');
-    reached.add(await page.evaluate(() => document.activeElement.id || document.activeElement.tagName));
-  }
-  for (const id of ['data-file', 'truth-file', 'example', 'preset', 'opt-epochs', 'opt-learning-rate']) assert.ok(reached.has(id), `Tab reaches #${id}: ${[...reached]}`);
-  await page.focus('#example');
-  await page.keyboard.press('Enter');
-  await page.waitForFunction(() => /example_data\.csv/.test(document.getElementById('files-status').textContent));
-  await page.fill('#opt-epochs', '40');
-  await page.focus('#train');
-  await page.keyboard.press('Enter');
-  await page.waitForSelector('#pictures:not([hidden])', { timeout: 120000 });
-  assert.equal(await page.$eval('#pictures', (e) => getComputedStyle(e).display), 'block');
-
-  const line = await page.$eval('#what-happened', (e) => e.textContent);
-  assert.match(line, /^What happened: [\d,]+ of the 400,000 entries \([\d.]+%\) were zeros\. The model filled [\d,]+ of them .* kept [\d,]+ at zero\. /);
-  assert.match(line, /(unsure about [\d,]+ zeros|sure about every zero)/);
-  assert.match(line, /The truth file says [\d,]+ of the zeros .* were dropouts/);
-  // Filled + kept = zeros, and the zero count is the metric table's.
-  const [zeros, filled, kept] = [/([\d,]+) of the/, /filled ([\d,]+) of them/, /kept ([\d,]+) at zero/].map((r) => Number(line.match(r)[1].replace(/,/g, '')));
-  assert.equal(filled + kept, zeros);
-  const table = await page.$eval('#metrics-table', (t) => t.innerText);
-  assert.match(table, new RegExp(`zero count \\(observed zeros\\)\\s+${zeros}`));
-  assert.equal(await page.$$eval('#metrics-help dd', (d) => d.length), 12);
-  assert.match(await page.$eval('#metrics-table tr', (tr) => tr.title), /observed data/);
-
-  assert.match(await page.$eval('#map-groups', (e) => e.textContent), /^Colour: [2-6] clusters of the imputed cells/);
-  for (const id of ['loss-chart', 'map-observed', 'map-imputed', 'heatmap', 'truth-plot']) {
-    const n = await inked(page, `#${id}`);
-    assert.ok(n > 1000, `#${id} drew ${n} pixels`);
-  }
-  assert.equal(await page.$eval('#map-observed canvas', (c) => c.getAttribute('role') + ': ' + c.getAttribute('aria-label')),
-    'img: Map of 400 cells by the first two principal components of the observed counts, coloured by group');
-  for (const id of ['loss-chart', 'map-observed', 'map-imputed', 'heatmap', 'truth-plot']) await downloadPng(page, id);
-  assert.deepEqual(await seriousViolations(page), [], 'the page with results');
-  await page.screenshot({ path: path.join(OUT, 'pictures-1280.png'), fullPage: true });
-
-  // A phone: nothing wider than the screen, the charts follow the width.
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.waitForFunction(() => document.querySelector('#map-observed canvas').getBoundingClientRect().width <= 390);
-  const widths = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, body: document.body.scrollWidth, screen: window.innerWidth }));
-  assert.ok(widths.page <= widths.screen && widths.body <= widths.screen, `no sideways scroll at 390 px: ${JSON.stringify(widths)}`);
-  assert.deepEqual(await seriousViolations(page), [], 'at 390 px');
-  await page.screenshot({ path: path.join(OUT, 'pictures-390.png'), fullPage: true });
-  await assertOneReplyEach(page);
-  assert.deepEqual(errors, []);
-  await page.close();
-});
-
-test('a cells-in-rows file with a group column colours the map by it', async () => {
-  const { page, errors } = await openPage();
-  // 60 cells in rows, a text column 'group' (A, B, C) and 80 genes: group C has more of the first genes.
-  const genes = Array.from({ length: 80 }, (_, g) => `Gene${g + 1}`);
-  const rows = Array.from({ length: 60 }, (_, c) => {
-    const grp = 'ABC'[c % 3];
-    return [`cell${c + 1}`, grp, ...genes.map((_, g) => ((c * 7 + g * 13) % 5) + (grp === 'C' && g < 20 ? 8 : 0))].join(',');
-  });
-  const csv = `cell,group,${genes.join(',')}\n${rows.join('\n')}\n`;
-  await page.setInputFiles('#data-file', { name: 'grouped.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
-  await page.selectOption('#orientation', 'cells');
-  await page.fill('#opt-epochs', '3');
-  await page.click('#train');
-  await page.waitForSelector('#pictures:not([hidden])', { timeout: 60000 });
-  assert.equal(await page.$eval('#map-groups', (e) => e.textContent), "Colour: the file's column 'group' (3 groups).");
-  assert.deepEqual(await page.$$eval('#map-observed .u-legend .u-label', (l) => l.map((e) => e.textContent)), ['A', 'B', 'C']);
-  assert.equal(await page.$eval('#fig-truth', (f) => f.hidden), true, 'no truth, no truth plot');
-  await assertOneReplyEach(page);
-  assert.deepEqual(errors, []);
-  await page.close();
-});
-
 test('the page requests nothing outside its own origin (here and in every test before)', async () => {
   // A short training of its own, so the test means something when it runs alone.
   const { page, errors } = await openPage();
@@ -491,5 +310,5 @@ test('the page requests nothing outside its own origin (here and in every test b
   assert.deepEqual(errors, []);
   await page.close();
   for (const file of ['app.js', 'worker-client.js', 'style.css']) assert.ok(requests.includes(`${origin}/${file}`), `${file} was requested`);
-  assert.deepEqual(requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:')), []);
+  assert.deepEqual(foreign(requests, origin), []);
 });
