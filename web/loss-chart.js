@@ -37,7 +37,9 @@ export class LossChart {
         { label: 'training loss', stroke: '#0072B2', width: 2 },
         { label: 'validation loss', stroke: '#D55E00', width: 2, dash: [6, 3] }],
       scales: { x: { time: false }, y: log ? { distr: 3 } : {} },
-      axes: [{ label: 'epoch' }, { label: log ? 'loss (log scale)' : 'loss' }],
+      // Whole epochs on the x axis (uPlot would also tick 2.5, 7.5, ...).
+      axes: [{ label: 'epoch', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] },
+        { label: log ? 'loss (log scale)' : 'loss' }],
     }, data, {
       height: 320, label, title: `Loss per epoch${log ? ' (log scale)' : ''}`,
       legend: [{ name: 'training loss', color: '#0072B2' }, { name: 'validation loss', color: '#D55E00' }],

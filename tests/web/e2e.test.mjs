@@ -73,6 +73,10 @@ test('upload data and truth, train, see progress and metrics, download result.cs
   await page.setInputFiles('#apply-file', path.join(WEB, 'example/data.csv'));
   await page.click('#apply');
   await page.waitForFunction(() => /imputed with a saved model/.test(document.getElementById('metrics').textContent));
+  // The pictures come after an applied model too (no truth given: no truth plot).
+  await page.waitForSelector('#pictures:not([hidden])');
+  assert.equal(await page.$eval('#fig-truth', (f) => f.hidden), true);
+  assert.equal(await page.$eval('#error', (e) => e.hidden), true);
   const [applied] = await Promise.all([page.waitForEvent('download'), page.click('#download-result')]);
   assert.equal(fs.readFileSync(await applied.path(), 'utf8').trim().split('\n').length, input.length);
   await assertOneReplyEach(page);

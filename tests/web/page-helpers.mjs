@@ -113,5 +113,6 @@ export async function downloadPng(page, id) {
   const bytes = fs.readFileSync(await dl.path());
   assert.equal(bytes.subarray(1, 4).toString('latin1'), 'PNG', `${id}.png is a PNG`);
   assert.ok(bytes.length > 2000, `${id}.png has a picture (${bytes.length} bytes)`);
+  await dl.saveAs(path.join(OUT, `download-${id}.png`));  // to look at
 }
 
