@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { startServer } from '../../web/dev-server.mjs';
-import { WEB, OUT, launch, openPage as open, assertOneReplyEach, foreign } from './page-helpers.mjs';
+import { WEB, OUT, launch, openPage as open, assertOneReplyEach, seriousViolations, foreign } from './page-helpers.mjs';
 
 let server, browser, origin;
 const requests = [];  // every URL any page of these tests requested
@@ -263,6 +263,7 @@ test('Simulate then Run experiment: the comparison table, best row, plots, expor
   assert.match(html, /<table id="experiment-results"/);
   assert.equal((html.match(/data:image\/png;base64,/g) || []).length, 4);
   await page.screenshot({ path: path.join(OUT, 'experiment.png'), fullPage: true });
+  assert.deepEqual(await seriousViolations(page), [], 'the page with the experiment table and plots');
   await assertOneReplyEach(page);
   assert.deepEqual(errors, []);
   await page.close();
