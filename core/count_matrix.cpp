@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <map>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -151,11 +153,13 @@ struct ColumnScan {
     // One row's value fields (after the index column) into `values`; bad values throw at once.
     void read(const std::vector<std::string_view>& fields, std::size_t first_value, std::vector<float>& values,
               const std::string& src, long line_no) {
+        ++rows_read;
         for (std::size_t c = 0; c < numeric.size(); ++c) {
             const std::string_view f = fields[first_value + c];
             double v = 0;
             if (parse_number(f, v) == Parsed::not_a_number) {
                 if (!f.empty()) ++text[c];
+                if (numeric[c] == 0 && text[c] == rows_read) column_text[c].emplace_back(f);  // may be a label column
                 if (bad_line[c] == 0) {
                     bad_line[c] = line_no;
                     bad_text[c] = shorten(f);
@@ -175,8 +179,19 @@ struct ColumnScan {
                 non_integer_text = shorten(f);
             }
             ++numeric[c];
+            if (numeric[c] == 1 && !column_text.empty()) column_text.erase(c);  // a number: not a label column
             values.push_back(static_cast<float>(v));
         }
+    }
+
+    // The values of the first column kept out as text only (see kept), with its name; none when
+    // there is no such column.
+    std::pair<std::string, std::vector<std::string>> first_text_column(const std::vector<std::string>& names, Eigen::Index rows,
+                                                                       long all_numeric_rows) {
+        for (std::size_t c = 0; c < numeric.size(); ++c)
+            if (numeric[c] + all_numeric_rows == 0 && text[c] == rows && column_text.count(c))
+                return {names[c], std::move(column_text[c])};
+        return {};
     }
 
     // The columns to keep (text-only columns skipped with a warning); throws at the first bad
@@ -209,6 +224,8 @@ struct ColumnScan {
 
     std::vector<long> numeric, text, bad_line;
     std::vector<std::string> bad_text;
+    std::map<std::size_t, std::vector<std::string>> column_text;  // columns with text in every row so far
+    long rows_read = 0;
     long non_integer = 0, non_integer_line = 0;
     std::size_t non_integer_col = 0;
     std::string non_integer_text;
@@ -326,6 +343,8 @@ CountMatrix read_counts(std::string_view text, const ReadOptions& options) {
     std::vector<std::string> kept_names;
     for (std::size_t c : keep) kept_names.push_back(col_names[c]);
     if (shape.header) detect_transposed(m, options, kept_names, row_names, shape.index_col);
+    // Cells in rows: a text column is a label per cell (e.g. 'group'); the page colours its cell map by it.
+    if (m.cells_in_rows) std::tie(m.labels_name, m.labels) = scan.first_text_column(col_names, n_rows, plain_rows);
     if (!shape.index_col)
         for (Eigen::Index r = 0; r < n_rows; ++r) row_names.push_back((m.cells_in_rows ? "Cell" : "Gene") + std::to_string(r + 1));
 

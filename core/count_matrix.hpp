@@ -62,6 +62,10 @@ struct TableLayout {
 struct CountMatrix : TableLayout {
     Eigen::MatrixXf counts;             ///< genes x cells, column-major (a batch of cells is a block of columns)
     std::vector<std::string> warnings;  ///< skipped metadata columns, non-integer values, duplicates
+    /// A file of cells in rows with a column of text only (skipped with a warning, e.g. 'group'):
+    /// the first such column's values, one per cell, and its name. Empty otherwise.
+    std::vector<std::string> labels;
+    std::string labels_name;
 
     Eigen::Index n_genes() const { return counts.rows(); }
     Eigen::Index n_cells() const { return counts.cols(); }

@@ -86,6 +86,16 @@ TEST_CASE("accepted variants") {
         CHECK(m.warnings[0].find("'group'") != std::string::npos);
         CHECK(m.counts(1, 1) == 4.0f);
     }
+    SUBCASE("cells in rows: the first text-only column is kept as the cells' labels, with its name") {
+        const CountMatrix m = test::read_csv("cell,group,batch,GeneA,GeneB\nc1,A,x,1,2\nc2,B,y,3,4\nc3,A,x,0,1\n", true);
+        CHECK(m.labels_name == "group");
+        CHECK(m.labels == std::vector<std::string>{"A", "B", "A"});
+        // A column with a number in it is no label column (and is an error, as before).
+        CHECK_THROWS(test::read_csv("cell,group,GeneA\nc1,A,1\nc2,2,3\n", true));
+        // Genes in rows: a text column describes genes, not cells.
+        CHECK(test::read_csv("gene,kind,c1,c2\ng1,x,1,2\ng2,y,3,4\n").labels.empty());
+        CHECK(test::read_csv("cell,GeneA,GeneB\nc1,1,2\n", true).labels.empty());
+    }
     SUBCASE("non-integer values are a warning, not an error") {
         const CountMatrix m = test::read_csv("a,b\n1.5,2\n3,4e0\n");
         CHECK(m.counts(0, 0) == 1.5f);

@@ -77,6 +77,9 @@ ReadOptions read_options_from_js(const val& layout, const std::string& source);
 /// InputLayout as {orientation, header, rowNames}.
 val layout_to_js(const InputLayout& l);
 
+/// The data of the page's pictures after a run (pictures_binding.cpp): a session with a result.
+val pictures_to_js(Session& s);
+
 /// {epoch, trainLoss, valLoss (null if not finite), learningRate, seconds, improved, event}
 val report_to_js(const EpochReport& r);
 EpochReport report_from_js(const val& o);

@@ -115,6 +115,9 @@ public:
     void impute() { guarded([&] { session_.impute(); }); }
     bool hasTruth() { return guarded([&] { return session_.has_truth(); }); }
 
+    // The pictures' data (wasm/pictures_binding.cpp); needs impute() first.
+    val pictures() { return guarded([&] { return pictures_to_js(session_); }); }
+
     // Metrics (with a truth), settings and training summary, as a JSON string.
     std::string report() { return guarded([&] { return session_.report_json(); }); }
 
@@ -264,6 +267,7 @@ EMSCRIPTEN_BINDINGS(zimpute_session) {
         .function("impute", &JsSession::impute)
         .function("hasTruth", &JsSession::hasTruth)
         .function("report", &JsSession::report)
+        .function("pictures", &JsSession::pictures)
         .function("trainingLine", &JsSession::trainingLine)
         .function("recoveryLine", &JsSession::recoveryLine)
         .function("summary", &JsSession::summary)

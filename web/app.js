@@ -110,6 +110,12 @@ $('example').onclick = async () => {
 const zone = $('drop-zone');
 zone.ondragover = (e) => { e.preventDefault(); zone.classList.add('over'); };
 zone.ondragleave = () => zone.classList.remove('over');
+// Keyboard: Enter or Space on the drop zone opens the data picker (a drop needs a mouse).
+zone.onkeydown = (e) => {
+  if (e.key !== 'Enter' && e.key !== ' ') return;
+  e.preventDefault();
+  $('data-file').click();
+};
 zone.ondrop = async (e) => {
   e.preventDefault();
   zone.classList.remove('over');

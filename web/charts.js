@@ -1,41 +1,6 @@
-// Canvas charts, each drawn from the data it is given: the training panel's loss curve and the
-// course experiment's four plots (loss per model, imputed vs true, π histogram, heatmap).
-
-// Training and validation loss per epoch of one run (reports: [{trainLoss, valLoss|null}]).
-export function drawLoss(c, reports) {
-  const g = c.getContext('2d');
-  g.clearRect(0, 0, c.width, c.height);
-  const pad = { l: 56, r: 12, t: 12, b: 30 };
-  const w = c.width - pad.l - pad.r, h = c.height - pad.t - pad.b;
-  const values = reports.flatMap((r) => [r.trainLoss, r.valLoss]).filter((v) => v !== null && Number.isFinite(v));
-  g.fillStyle = '#333';
-  g.font = '12px sans-serif';
-  if (!values.length) { g.fillText('loss per epoch appears here', pad.l, pad.t + 20); return; }
-  // Log scale: the first epochs' loss is often 10x the rest and would flatten the curve.
-  const positive = values.filter((v) => v > 0);
-  const logScale = positive.length === values.length;
-  const tf = (v) => (logScale ? Math.log(v) : v);
-  const lo = Math.min(...values.map(tf)), hi = Math.max(...values.map(tf)), span = hi - lo || 1;
-  const n = Math.max(reports.length, 2);
-  const x = (i) => pad.l + (w * i) / (n - 1), y = (v) => pad.t + h - (h * (tf(v) - lo)) / span;
-  const fmt = (t) => (logScale ? Math.exp(t) : t).toPrecision(4);
-  g.strokeStyle = '#999';
-  g.strokeRect(pad.l, pad.t, w, h);
-  g.fillText(fmt(hi), 4, pad.t + 10);
-  g.fillText(fmt(lo), 4, pad.t + h);
-  g.fillText(logScale ? 'loss (log scale) per epoch' : 'loss per epoch', pad.l + w / 2 - 60, c.height - 8);
-  g.fillText(String(reports.length), pad.l + w - 20, c.height - 8);
-  const line = (key, color, label, ly) => {
-    g.strokeStyle = color;
-    g.beginPath();
-    reports.forEach((r, i) => { if (r[key] !== null) (i ? g.lineTo(x(i), y(r[key])) : g.moveTo(x(i), y(r[key]))); });
-    g.stroke();
-    g.fillStyle = color;
-    g.fillText(label, pad.l + w - 110, pad.t + ly);
-  };
-  line('trainLoss', '#1f6feb', 'train loss', 16);
-  line('valLoss', '#d1242f', 'validation loss', 32);
-}
+// Canvas charts of the course experiment, each drawn from the data it is given: its four plots
+// (loss per model, imputed vs true, π histogram, heatmap). The pictures after a training use uPlot
+// (plot-lib.js); these stay hand-drawn: report.html embeds them as they are.
 
 // The experiment's plots: one colour per model, in the table's order.
 const COLORS = ['#1f6feb', '#d1242f', '#1a7f37', '#8250df', '#bf8700', '#0a3069'];

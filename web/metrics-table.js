@@ -1,4 +1,6 @@
-// The results panel's summary line and the course's metric table (#metrics-table) for a report.
+// The results panel's summary line and the course's metric table (#metrics-table) for a report,
+// each metric explained in one line (teaching.js): as the row's title and in a <details> below.
+import { METRIC_HELP } from './teaching.js';
 
 const METRIC_ROWS = [
   ['zero_num', 'zero count (observed zeros)'], ['true_dropout_num', 'true dropouts (zero observed, non-zero true)'],
@@ -27,11 +29,20 @@ export function showMetrics(box, report) {
   }
   const table = document.createElement('table');
   table.id = 'metrics-table';
+  const help = document.createElement('details');
+  help.id = 'metrics-help';
+  const summaryLine = document.createElement('summary');
+  summaryLine.textContent = 'What these numbers mean';
+  const list = document.createElement('dl');
+  help.append(summaryLine, list);
   for (const [key, label] of METRIC_ROWS) {
     const tr = table.insertRow();
+    tr.title = METRIC_HELP[key];
     tr.insertCell().textContent = label;
     const v = report[key];
     tr.insertCell().textContent = v === null ? '—' : Number.isInteger(v) ? String(v) : v.toFixed(4);
+    list.append(Object.assign(document.createElement('dt'), { textContent: label }),
+      Object.assign(document.createElement('dd'), { textContent: METRIC_HELP[key] }));
   }
-  box.append(table);
+  box.append(table, help);
 }

@@ -1,7 +1,9 @@
 // Sections 3 and 4: train (or impute with a saved model) in the worker, live progress, status and
-// loss curve, Cancel, the metric table, downloads, and applying the trained model to another file.
+// loss curve, Cancel, the metric table, the pictures (pictures-panel.js), downloads, and applying
+// the trained model to another file.
 import { $, showError, saveBytes } from './dom.js';
-import { drawLoss } from './charts.js';
+import { LossChart } from './loss-chart.js';
+import { showPictures, hidePictures, initPicturesPanel } from './pictures-panel.js';
 import { showMetrics } from './metrics-table.js';
 import { readFile, fileLayout } from './files.js';
 
@@ -88,6 +90,8 @@ const plainLine = (line) => line.replace(/^zimpute: /, '');
 // page: {client, state: {files, lastReport}, settings() -> the form's values, setRunning(on)}.
 export function initTrainingPanel(page) {
   const { client, state } = page;
+  initPicturesPanel();
+  const lossChart = new LossChart($('loss-chart'));
 
   async function run(dataFile, modelFile, truthFile) {
     showError('');
@@ -95,7 +99,8 @@ export function initTrainingPanel(page) {
     let reports = [];
     const calibrationLines = [];
     let candidates = 0;  // with calibrate: the bar's first candidates/(candidates + 1) is theirs
-    drawLoss($('loss-chart'), reports);
+    lossChart.update(reports);
+    hidePictures();
     $('progress').value = 0;
     for (const id of RESULT_BUTTONS) $(id).disabled = true;
     $('metrics').textContent = '';
@@ -129,7 +134,7 @@ export function initTrainingPanel(page) {
           const part = ((s.member || 0) + (s.epoch + (s.fraction || 0)) / s.epochs) / members;
           $('progress').value = (candidates + part) / (candidates + 1);
           if (s.trainSeconds !== undefined) $('status').textContent = formatStatus(s, reports);
-          if (s.reports.length) drawLoss($('loss-chart'), reports);
+          if (s.reports.length) lossChart.update(reports);
         }
       });
       if (done.cancelled && !done.report) {
@@ -143,6 +148,7 @@ export function initTrainingPanel(page) {
       showGenesImputed($('metrics'), done.report);
       showCalibration($('metrics'), done.report);
       for (const id of RESULT_BUTTONS) $(id).disabled = false;
+      await showPictures(client);
     } catch (e) {
       showError(e.message);
       $('status').textContent = '';
@@ -176,5 +182,4 @@ export function initTrainingPanel(page) {
       showError(e.message);
     }
   };
-  drawLoss($('loss-chart'), []);
 }

@@ -4,7 +4,7 @@
 // test (tests/web/worker.test.mjs) drives it in Node.
 
 // Replies that end a request, and events that may come before them.
-export const FINAL_REPLIES = new Set(['ready', 'simulated', 'settings', 'done', 'cancelled', 'output', 'error']);
+export const FINAL_REPLIES = new Set(['ready', 'simulated', 'settings', 'done', 'cancelled', 'output', 'pictures', 'error']);
 export const EVENTS = new Set(['loaded', 'progress']);
 
 export class WorkerClient {

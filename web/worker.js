@@ -23,6 +23,16 @@
 //                                            experiment was going; that job then ends after its
 //                                            current slice with its own done {cancelled: true}
 //   output {which: result|pi|mu|theta|latent|model} -> output {which, bytes}   (ArrayBuffer)
+//   pictures                              -> pictures {pictures}: after a run, what the page draws
+//                                            (core/pictures.hpp via Session.pictures()): the cell
+//                                            map (mapObservedX/Y, mapImputedX/Y, group,
+//                                            groupNames, groupSource: the label column or null for
+//                                            clusters of the imputed cells), the heatmap (heatGenes,
+//                                            heatCells, heatObserved, heatImputed: genes x cells,
+//                                            column-major, heatGroup), truthTrue/truthImputed
+//                                            (null without a truth) and counts {entries, zeros,
+//                                            filled, filledOne, unsure, trueDropouts?}; typed
+//                                            arrays, their buffers transferred
 // One run or experiment at a time: another one meanwhile is refused. A failure, an unknown type or
 // a message without a type answers error {message} as the final reply for that id. Buffers are
 // transferred, never shared views.
@@ -209,6 +219,14 @@ const handlers = {
   cancel() {
     if (busy) cancelRequested = true;
     return final('cancelled', { running: busy });
+  },
+  pictures() {
+    // Between a run's slices the session is half-made: only a finished run has pictures.
+    if (busy) throw new Error('a job is running; pictures come after it');
+    if (!session) throw new Error('nothing has been computed yet');
+    const pictures = session.pictures();
+    const transfer = Object.values(pictures).filter((v) => ArrayBuffer.isView(v)).map((v) => v.buffer);
+    return final('pictures', { pictures }, transfer);
   },
   output(id, msg) {
     if (!session) throw new Error('nothing has been computed yet');

@@ -6,26 +6,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { startServer } from '../../web/dev-server.mjs';
-
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const WEB = path.resolve(HERE, '../../web');
-const OUT = path.join(HERE, 'output');
-fs.mkdirSync(OUT, { recursive: true });
+import { WEB, OUT, launch, openPage as open, assertOneReplyEach, seriousViolations, foreign } from './page-helpers.mjs';
 
 let server, browser, origin;
 const requests = [];  // every URL any page of these tests requested
 
 before(async () => {
-  server = await startServer(0);
-  origin = `http://127.0.0.1:${server.address().port}`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--no-first-run', '--disable-sync'],
-  });
+  ({ server, browser, origin } = await launch());
 });
 
 after(async () => {
@@ -45,15 +33,7 @@ async function assertThreadsEngine(page) {
   else assert.match(engine.text, /threads build\), 1 thread/);
 }
 
-async function openPage() {
-  const page = await browser.newPage({ acceptDownloads: true, viewport: { width: 1100, height: 900 } });
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('request', (r) => requests.push(r.url()));
-  await page.goto(`${origin}/`);
-  await page.waitForFunction(() => document.querySelectorAll('#settings select, #settings input').length > 10);
-  return { page, errors };
-}
+const openPage = () => open(browser, origin, requests);
 
 test('upload data and truth, train, see progress and metrics, download result.csv', async () => {
   const { page, errors } = await openPage();
@@ -93,8 +73,13 @@ test('upload data and truth, train, see progress and metrics, download result.cs
   await page.setInputFiles('#apply-file', path.join(WEB, 'example/data.csv'));
   await page.click('#apply');
   await page.waitForFunction(() => /imputed with a saved model/.test(document.getElementById('metrics').textContent));
+  // The pictures come after an applied model too (no truth given: no truth plot).
+  await page.waitForSelector('#pictures:not([hidden])');
+  assert.equal(await page.$eval('#fig-truth', (f) => f.hidden), true);
+  assert.equal(await page.$eval('#error', (e) => e.hidden), true);
   const [applied] = await Promise.all([page.waitForEvent('download'), page.click('#download-result')]);
   assert.equal(fs.readFileSync(await applied.path(), 'utf8').trim().split('\n').length, input.length);
+  await assertOneReplyEach(page);
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -241,6 +226,8 @@ test('Try the example then Cancel stops training early, keeps its results and th
   assert.ok(epochs >= 1 && epochs < 300, summary);
   assert.equal(await page.$eval('#cancel', (b) => b.disabled), true);
   assert.equal(await page.$eval('#error', (e) => e.hidden), true);
+  const log = await assertOneReplyEach(page);
+  assert.deepEqual(log.received.filter((m) => m.type === 'cancelled').length, 1, 'the cancel was answered');
   assert.deepEqual(errors, []);  // no unhandled rejection either
   await page.close();
 });
@@ -317,6 +304,8 @@ test('Simulate then Run experiment: the comparison table, best row, plots, expor
   assert.match(html, /<table id="experiment-results"/);
   assert.equal((html.match(/data:image\/png;base64,/g) || []).length, 4);
   await page.screenshot({ path: path.join(OUT, 'experiment.png'), fullPage: true });
+  assert.deepEqual(await seriousViolations(page), [], 'the page with the experiment table and plots');
+  await assertOneReplyEach(page);
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -367,5 +356,5 @@ test('the page requests nothing outside its own origin (here and in every test b
   assert.deepEqual(errors, []);
   await page.close();
   for (const file of ['app.js', 'worker-client.js', 'style.css']) assert.ok(requests.includes(`${origin}/${file}`), `${file} was requested`);
-  assert.deepEqual(requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:')), []);
+  assert.deepEqual(foreign(requests, origin), []);
 });

@@ -3,7 +3,10 @@
 # page (node's test runner).
 set -euo pipefail
 cd "$(dirname "$0")"
-if [ ! -d node_modules/playwright-core ]; then npm ci --no-audit --no-fund; fi
+# Every pinned package (package.json's devDependencies), not just the first one ever added.
+for dep in playwright-core axe-core uplot; do
+    if [ ! -d "node_modules/$dep" ]; then npm ci --no-audit --no-fund; break; fi
+done
 # The Node entry under the same output rules as the native CLI (tests/outputs_test.sh).
 bash ../outputs_test.sh node --no-experimental-fetch ../../wasm/zimpute-node.mjs
-node --test --test-concurrency=1 wasm.test.mjs worker.test.mjs e2e.test.mjs
+node --test --test-concurrency=1 wasm.test.mjs worker.test.mjs e2e.test.mjs pictures.test.mjs

@@ -100,6 +100,7 @@ test('unknown or missing types and impossible requests answer error', async () =
   await assert.rejects(ask('frobnicate', {}, null, 5000), /unknown request 'frobnicate'/);
   await assert.rejects(ask(undefined, {}, null, 5000), /unknown request/);
   await assert.rejects(ask('output', { which: 'result' }, null, 5000), /nothing has been computed yet/);
+  await assert.rejects(ask('pictures', {}, null, 5000), /nothing has been computed yet/);
   const s = await ask('settings', { options: { preset: 'course' } });
   assert.equal(s.settings['size-factors'], 'median');
   await assert.rejects(ask('settings', { options: { preset: 'fast' } }), /fast/);
@@ -121,6 +122,7 @@ test('a cancelled run: cancel is answered cancelled {running: true}, the run end
   }, 120000);
   await within(epochOne, 60000, 'the first epoch');
   await assert.rejects(ask('run', { data, options: {} }, null, 5000), /already running/);
+  await assert.rejects(ask('pictures', {}, null, 5000), /a job is running/);
   const cancel = await ask('cancel', {}, null, 5000);
   assert.equal(cancel.type, 'cancelled');
   assert.equal(cancel.running, true);
@@ -133,6 +135,32 @@ test('a cancelled run: cancel is answered cancelled {running: true}, the run end
   assert.ok(events.slice(1).every((t) => t === 'progress'));
   const out = await ask('output', { which: 'result' });
   assert.ok(out.bytes.byteLength > 1000);
+});
+
+test('pictures after a run: the cell map, heatmap, truth pairs and counts, as transferred typed arrays', async () => {
+  const r = await ask('pictures');
+  assert.equal(r.type, 'pictures');
+  const p = r.pictures;
+  assert.equal(p.cells, 120);
+  for (const k of ['mapObservedX', 'mapObservedY', 'mapImputedX', 'mapImputedY']) {
+    assert.ok(p[k] instanceof Float32Array, k);
+    assert.equal(p[k].length, 120, k);
+    assert.ok(p[k].every(Number.isFinite), k);
+  }
+  assert.ok(p.group instanceof Int32Array && p.group.length === 120);
+  // No label column: clusters of the imputed cells (k in 2..6), every one used.
+  assert.equal(p.groupSource, null);
+  assert.ok(p.groupNames.length >= 2 && p.groupNames.length <= 6);
+  assert.deepEqual([...new Set(p.group)].sort(), p.groupNames.map((_, k) => k));
+  assert.equal(p.heatGenes.length, 30);
+  assert.equal(p.heatObserved.length, 30 * p.heatCells.length);
+  assert.equal(p.heatImputed.length, p.heatObserved.length);
+  assert.equal(p.heatGroup.length, p.heatCells.length);
+  assert.ok(p.truthTrue.length > 0 && p.truthTrue.length === p.truthImputed.length);
+  const c = p.counts;
+  assert.equal(c.entries, 200 * 120);
+  assert.ok(c.zeros > 0 && c.zeros < c.entries);
+  assert.ok(c.filled <= c.zeros && c.filledOne <= c.filled && c.unsure <= c.zeros && c.trueDropouts <= c.zeros);
 });
 
 test('a cancel sent right after the run request stops it before the first epoch', async () => {
