@@ -148,7 +148,7 @@ private:
 // What the values of each column were: a column of text only (no number, no empty field) is
 // metadata, e.g. 'group'; any other non-numeric entry is an error at that entry.
 struct ColumnScan {
-    explicit ColumnScan(std::size_t n) : numeric(n, 0), text(n, 0), bad_line(n, 0), bad_text(n) {}
+    explicit ColumnScan(std::size_t n) : numeric(n, 0), text(n, 0), missing(n, 0), bad_line(n, 0), bad_text(n) {}
 
     // One row's value fields (after the index column) into `values`; bad values throw at once.
     void read(const std::vector<std::string_view>& fields, std::size_t first_value, std::vector<float>& values,
@@ -158,8 +158,10 @@ struct ColumnScan {
             const std::string_view f = fields[first_value + c];
             double v = 0;
             if (parse_number(f, v) == Parsed::not_a_number) {
-                if (!f.empty()) ++text[c];
-                if (numeric[c] == 0 && text[c] == rows_read) column_text[c].emplace_back(f);  // may be a label column
+                // Text, or a missing value (NA, or empty): a label column may miss some labels, but a
+                // column of NA alone is no label column (labels() needs one text).
+                (!f.empty() && !missing_marker(f) ? text : missing)[c]++;
+                if (numeric[c] == 0 && text[c] + missing[c] == rows_read) column_text[c].emplace_back(f);  // may be a label column
                 if (bad_line[c] == 0) {
                     bad_line[c] = line_no;
                     bad_text[c] = shorten(f);
@@ -189,7 +191,7 @@ struct ColumnScan {
     std::pair<std::string, std::vector<std::string>> first_text_column(const std::vector<std::string>& names, Eigen::Index rows,
                                                                        long all_numeric_rows) {
         for (std::size_t c = 0; c < numeric.size(); ++c)
-            if (numeric[c] + all_numeric_rows == 0 && text[c] == rows && column_text.count(c))
+            if (is_label_column(c, rows, all_numeric_rows) && column_text.count(c))
                 return {names[c], std::move(column_text[c])};
         return {};
     }
@@ -202,7 +204,7 @@ struct ColumnScan {
         std::string skipped;
         std::size_t n_skipped = 0;
         for (std::size_t c = 0; c < numeric.size(); ++c) {
-            if (numeric[c] + all_numeric_rows == 0 && text[c] == rows) {
+            if (is_label_column(c, rows, all_numeric_rows)) {
                 skipped += (n_skipped++ ? ", '" : "'") + shorten(names[c]) + "'";
                 continue;
             }
@@ -222,7 +224,12 @@ struct ColumnScan {
         return keep;
     }
 
-    std::vector<long> numeric, text, bad_line;
+    // No number, some text, and text or a missing value in every row.
+    bool is_label_column(std::size_t c, Eigen::Index rows, long all_numeric_rows) const {
+        return numeric[c] + all_numeric_rows == 0 && text[c] > 0 && text[c] + missing[c] == rows;
+    }
+
+    std::vector<long> numeric, text, missing, bad_line;
     std::vector<std::string> bad_text;
     std::map<std::size_t, std::vector<std::string>> column_text;  // columns with text in every row so far
     long rows_read = 0;

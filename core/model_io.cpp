@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cinttypes>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -48,16 +49,35 @@ std::string save_model(const Model& model, bool genes_named) {
     append_floats(weights, net.params);
     append_floats(weights, net.running_mean);
     append_floats(weights, net.running_var);
-    char crc[16];
-    std::snprintf(crc, sizeof crc, "%08" PRIx32, crc32(weights));
-    h << "weights_crc32 " << crc << "\n";
     h << "genes\n";
     for (const auto& g : model.genes) h << g << "\n";
     h << "data\n";
-    return h.str() + weights;
+    // The CRC-32 of everything else (header and weights) goes in as line 2.
+    const std::string header = h.str();
+    char crc[32];
+    std::snprintf(crc, sizeof crc, "crc32 %08" PRIx32 "\n", crc32(weights, crc32(header)));
+    const std::size_t line2 = header.find('\n') + 1;
+    return header.substr(0, line2) + crc + header.substr(line2) + weights;
 }
 
 namespace {
+
+// The CRC-32 a version 2 file must carry: of its header without line 2 (the crc32 line) and with
+// "\r\n" read as "\n" (a header edited on Windows), then of its weights.
+std::uint32_t file_crc(std::string_view header, std::string_view weights) {
+    std::string text;
+    text.reserve(header.size());
+    std::size_t pos = 0;
+    for (int line = 1; pos < header.size(); ++line) {
+        std::size_t end = header.find('\n', pos);
+        if (end == std::string_view::npos) end = header.size();
+        std::string_view l = header.substr(pos, end - pos);
+        if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+        if (line != 2) text.append(l).append("\n");
+        pos = end + 1;
+    }
+    return crc32(weights, crc32(text));
+}
 
 // The text header of a model file, line by line, with messages naming the file and line.
 class HeaderReader {
@@ -164,7 +184,7 @@ Model load_model(std::string_view bytes, const std::string& source, bool* genes_
     if (bytes.substr(0, 14) != "ZIMPUTE-MODEL ")
         throw InputError(source + ": not a zimpute model file (it should start with 'ZIMPUTE-MODEL')");
     const std::string first = r.next_line();
-    // Version 1 (before weights_crc32) still loads; its options are a subset of today's.
+    // Version 1 (before crc32) still loads; its options are a subset of today's.
     const bool v1 = first == "ZIMPUTE-MODEL 1";
     if (!v1 && first != "ZIMPUTE-MODEL " + std::to_string(kModelFormatVersion))
         throw r.fail("unsupported model format '" + first + "'; this zimpute reads versions 1 to " +
@@ -205,13 +225,16 @@ Model load_model(std::string_view bytes, const std::string& source, bool* genes_
     Network<float>& net = *m.net;
     const char* data = bytes.data() + r.pos();
     if (!v1) {
-        const std::string stored = count("weights_crc32");
-        if (stored.empty()) throw InputError(source + ": model header lacks 'weights_crc32'");
+        const std::string stored = count("crc32");
+        if (stored.empty() || bytes.find("\ncrc32 ") != bytes.find('\n'))
+            throw InputError(source + ": model header lacks 'crc32' on line 2");
         char actual[16];
-        std::snprintf(actual, sizeof actual, "%08" PRIx32, crc32(std::string_view(data, need)));
-        if (stored != actual)
-            throw InputError(source + ": the weights do not match their checksum (weights_crc32 " + stored + ", computed " +
-                             actual + "): the file is damaged; train again or use another copy");
+        std::snprintf(actual, sizeof actual, "%08" PRIx32, file_crc(bytes.substr(0, r.pos()), std::string_view(data, need)));
+        std::string lower;  // hex digits compare in either case
+        for (char ch : stored) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        if (lower != actual)
+            throw InputError(source + ": the file does not match its checksum (crc32 " + stored + ", computed " + actual +
+                             "): it is damaged or was edited; train again or use another copy");
     }
     std::memcpy(net.params.data(), data, p * sizeof(float));
     std::memcpy(net.running_mean.data(), data + p * sizeof(float), s * sizeof(float));

@@ -1,12 +1,13 @@
 // Versioned model files: a text header (every option, preprocessing parameters, gene names)
 // followed by raw little-endian float32 arrays (parameters, BN running means, running variances).
-// Layout, version 2 (version 1, without weights_crc32, still loads):
+// Layout, version 2 (version 1, without crc32, still loads):
 //   ZIMPUTE-MODEL 2
+//   crc32 <8 hex digits>         CRC-32 (checksum.hpp) of the rest of the file: the header without
+//                                this line (CRLF read as LF), then the data section
 //   option <key> <value>        one line per option in option_docs()
 //   genes_total <N>  genes_named <0|1>  kept_genes <i,i,...>  size_factor_reference <x>
 //   center <x,x,...>  scale <x,x,...>  params <P>  stats <S>
 //   calibration <json>           only when the settings were chosen by calibration
-//   weights_crc32 <8 hex digits> CRC-32 of the data section (checksum.hpp)
 //   genes                        then N lines, one gene name each
 //   data                         then P + 2 S float32 values
 #pragma once

@@ -16,6 +16,10 @@
 
 namespace zimpute {
 
+/// "NA", "N/A", "NaN", "NULL", "None", ".", "-", "?", "#N/A" and the like: a missing value, never a
+/// name (it does not make a column of names or labels, or a line a header).
+bool missing_marker(std::string_view field);
+
 /// A reading choice: decided from the file (detect) or given by the user.
 enum class Presence { detect, yes, no };
 
@@ -29,7 +33,8 @@ const char* presence_name(Presence p);
 struct LeadingColumns {
     long rows = 0;                         ///< non-blank lines after line 1
     long first_text = 0;                   ///< of them, first fields that are text (not numbers)
-    bool first_distinct_integers = true;   ///< every first field a whole number, none twice
+    bool first_integers = true;            ///< every first field a whole number
+    bool first_distinct_integers = true;   ///< and none twice
     bool second_repeats = false;           ///< a number occurs twice in the second column
     long first_like_line1 = 0;             ///< first fields of the same form as line 1's ("GeneB" as "GeneA")
 };

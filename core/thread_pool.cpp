@@ -53,12 +53,15 @@ void ThreadPool::ensure(int threads) {
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, &before);
+    struct Restore {  // the caller's mask comes back even if a thread cannot be started
+        const sigset_t& mask;
+        ~Restore() { pthread_sigmask(SIG_SETMASK, &mask, nullptr); }
+    } restore{before};
     for (int t = size(); t < n; ++t) {
         sleepers_.push_back(std::make_unique<Sleeper>());
         Sleeper* sleeper = sleepers_.back().get();
         workers_.emplace_back([this, sleeper, now] { work(*sleeper, now); });
     }
-    pthread_sigmask(SIG_SETMASK, &before, nullptr);
 }
 
 ThreadPool& shared_pool(int threads) {

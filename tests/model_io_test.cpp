@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <cctype>
 #include <cstdio>
 
 #include "checksum.hpp"
@@ -105,38 +106,46 @@ TEST_CASE("bad model files and mismatched genes give precise errors") {
     CHECK_THROWS_WITH_AS(c.load_model(bytes, "m.zim"), "the model was trained on 40 genes, this file has 2", InputError);
 }
 
-TEST_CASE("the weights carry a CRC-32: a changed byte is refused; a version 1 file (no checksum) still loads") {
+TEST_CASE("the file carries a CRC-32 of header and weights: a changed byte anywhere is refused; version 1 still loads") {
     Session a;
     a.settings().train.epochs = 1;
     a.load_data(small_csv(true), {});
     a.start_training().run();
     a.impute();
     const std::string bytes = a.model_bytes();
-    const std::size_t data = bytes.find("\ndata\n") + 6;
-    // The stored value is the CRC-32 of the data section, as zlib computes it (checksum_test).
+    const std::size_t line2 = bytes.find('\n') + 1, line3 = bytes.find('\n', line2) + 1;
+    REQUIRE(bytes.compare(line2, 6, "crc32 ") == 0);
+    // The stored value is the CRC-32 (as zlib computes it: checksum_test) of the file without line 2.
+    const std::string rest = bytes.substr(0, line2) + bytes.substr(line3);
     char expected[32];
-    std::snprintf(expected, sizeof expected, "\nweights_crc32 %08x\n", static_cast<unsigned>(crc32(std::string_view(bytes).substr(data))));
-    CHECK(bytes.find(expected) != std::string::npos);
-    // One flipped bit anywhere in the weights (parameters and BatchNorm statistics) is caught.
-    for (std::size_t i = data; i < bytes.size(); i += (bytes.size() - data) / 7) {
+    std::snprintf(expected, sizeof expected, "crc32 %08x\n", static_cast<unsigned>(crc32(rest)));
+    CHECK(bytes.substr(line2, line3 - line2) == expected);
+    // One flipped bit anywhere after line 2 (options, preprocessing, gene names, weights) is caught
+    // by the checksum, or by the header's own checks first.
+    for (std::size_t i = line3; i < bytes.size(); i += (bytes.size() - line3) / 23) {
         std::string damaged = bytes;
         damaged[i] = static_cast<char>(damaged[i] ^ 0x04);
-        CHECK_THROWS_WITH_AS(load_model(damaged, "m.zim"), doctest::Contains("the weights do not match their checksum"), InputError);
+        CHECK_THROWS_AS(load_model(damaged, "m.zim"), InputError);
     }
+    // A changed digit of the scale line parses, and only the checksum sees it.
+    std::string edited = bytes;
+    const std::size_t scale = edited.find("\nscale ") + 7;
+    edited[scale] = edited[scale] == '1' ? '2' : '1';
+    CHECK_THROWS_WITH_AS(load_model(edited, "m.zim"), doctest::Contains("the file does not match its checksum"), InputError);
+    // Upper-case hex digits are the same checksum.
+    std::string upper = bytes;
+    for (std::size_t i = line2 + 6; i < line3 - 1; ++i) upper[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(upper[i])));
+    CHECK_NOTHROW(load_model(upper, "m.zim"));
     // A version 1 file: no checksum line, loads and imputes the same.
-    std::string v1 = bytes;
+    std::string v1 = rest;
     v1.replace(0, std::string("ZIMPUTE-MODEL 2").size(), "ZIMPUTE-MODEL 1");
-    const std::size_t line = v1.find("weights_crc32 ");
-    v1.erase(line, v1.find('\n', line) + 1 - line);
     Session b;
     b.load_data(small_csv(true), {});
     b.load_model(v1, "old.zim");
     b.impute();
     CHECK(b.imputed() == a.imputed());
     // Version 2 without it is damaged.
-    std::string stripped = bytes;
-    stripped.erase(bytes.find("weights_crc32 "), v1.size() < bytes.size() ? bytes.size() - v1.size() : 0);
-    CHECK_THROWS_WITH_AS(load_model(stripped, "m.zim"), "m.zim: model header lacks 'weights_crc32'", InputError);
+    CHECK_THROWS_WITH_AS(load_model(rest, "m.zim"), "m.zim: model header lacks 'crc32' on line 2", InputError);
 }
 
 TEST_CASE("a header edited on Windows (CRLF) still loads; a malformed number is named, not a library message") {

@@ -81,6 +81,35 @@ TEST_CASE("shape: a line 1 of numbers is a header only when it is 0,1,2.. or 1,2
     CHECK(read_with("3,7,12\n0,3,1\n2,0,0\n", Presence::yes, Presence::detect).cells[2] == "12");
 }
 
+TEST_CASE("shape: a line 1 with a value the reader refuses, or numbers beside text, is data; numbered columns are said") {
+    CHECK_THROWS_WITH_AS(test::read_csv("5,2,NA,1\n3,4,0,2\n1,1,2,3\n0,3,3,1\n"),
+                         "x.csv: line 1, column 3: expected a non-negative number, found 'NA'", InputError);
+    CHECK_THROWS_WITH_AS(test::read_csv("5,,3,1\n3,4,0,2\n"), "x.csv: line 1, column 2: expected a non-negative number, found ''",
+                         InputError);
+    CHECK_THROWS_WITH_AS(test::read_csv("1,5;0;3\n0;2;1\n4;0;1\n"), doctest::Contains("line 1, column 1: expected a non-negative number, found '1,5' (a decimal comma?"),
+                         InputError);
+    // A trailing text column (a label per row) does not make line 1 a header.
+    const CountMatrix labelled = test::read_csv("5,2,7,A\n3,4,0,B\n1,1,2,C\n");
+    CHECK((!labelled.has_header && labelled.n_genes() == 3 && labelled.n_cells() == 3));
+    CHECK(labelled.warnings[0].find("numbers beside text") != std::string::npos);
+    // Numbered columns are a header, said in a warning naming --header no.
+    const CountMatrix numbered = test::read_csv("1,2,3,4\n0,0,1,5\n4,2,0,1\n");
+    CHECK((numbered.has_header && numbered.n_genes() == 2));
+    REQUIRE(numbered.warnings.size() == 1);
+    CHECK(numbered.warnings[0].find("--header no") != std::string::npos);
+    // ... but not after a row name like those below it ...
+    CHECK_FALSE(test::read_csv("GeneA,1,2,3\nGeneB,0,2,1\nGeneC,3,0,0\n").has_header);
+    // ... and a corner that names the column ('gene') heads numbered cells.
+    CHECK(test::read_csv("gene,1001,1002,1005,1010\nGAPDH,0,1,2,3\nACTB,1,0,0,2\nMYC,4,4,0,1\n").cells[3] == "1010");
+    // A line 1 one field shorter than the rows must be a header: numbers there are refused.
+    CHECK_THROWS_WITH_AS(test::read_csv("1,2,7\n3,4,5,9\n6,7,8,1\n2,2,2,2\n"),
+                         doctest::Contains("line 1 is one field shorter than the rows, as a header without a corner, but"),
+                         InputError);
+    // A ragged line 2 under a line 1 of numbers is not measured against a 'header'.
+    CHECK_THROWS_WITH_AS(test::read_csv("5,5,3\n4,5\n"), "x.csv: line 2: expected 3 fields (as in line 1, comma-separated), found 2",
+                         InputError);
+}
+
 TEST_CASE("shape: whole-number IDs under a header like 'gene_id' are row names, with a warning; the option overrides") {
     const std::string text = "gene_id,Cell1,Cell2,Cell3\n101,0,3,1\n205,2,0,0\n307,1,1,4\n";
     const CountMatrix m = test::read_csv(text);
@@ -94,17 +123,34 @@ TEST_CASE("shape: whole-number IDs under a header like 'gene_id' are row names, 
     CHECK((forced.n_cells() == 4 && forced.cells[0] == "gene_id" && forced.warnings.empty()));
     // A header that says what the column is, among barcodes.
     CHECK(test::read_csv("GeneID,AAACCTG-1,AAACGGG-1\n11,0,3\n12,2,0\n19,1,1\n").has_row_names);
-    // A header of the cells' own form ('c0' over 'c1', 'c2'): a long column of distinct numbers
-    // beside counts that repeat is still IDs ...
-    CHECK(test::read_csv(id_file("c0")).has_row_names);
-    // ... but not in a short file: three distinct counts happen by chance.
-    CHECK_FALSE(test::read_csv("c0,c1,c2\n1,0,1\n4,0,2\n7,1,0\n").has_row_names);
-    // A first name of another form than the cells' ('x' over 'c1', 'c2') says IDs.
-    CHECK(test::read_csv("x,c1,c2\n1,0,1\n4,0,2\n7,1,0\n").has_row_names);
+    // A first name of the cells' own form is a cell ('Cell1' over 'Cell2', ...), even over 25 rows
+    // of distinct counts beside counts that repeat (a truth file's most expressed genes).
+    CHECK_FALSE(test::read_csv(id_file("c0")).has_row_names);
+    // Without a header to say so, such a column is IDs, in a file long enough that distinct
+    // counts are not chance ...
+    const std::string body = id_file("c0").substr(id_file("c0").find('\n') + 1);
+    const CountMatrix headless = test::read_csv(body);
+    CHECK((headless.has_row_names && !headless.has_header && headless.genes[0] == "5001" && headless.n_cells() == 2));
+    // ... and not in a short one: three distinct counts happen by chance (and line 1 is data).
+    CHECK_FALSE(test::read_csv("1,0,1\n4,0,2\n7,1,0\n").has_row_names);
+    // A first name of another form than all the cells' ('sample' over 'c1', 'c2') says IDs when
+    // they are distinct; repeated, they are counts.
+    CHECK(test::read_csv("sample,c1,c2\n1,0,1\n4,0,2\n7,1,0\n").has_row_names);
+    CHECK_FALSE(test::read_csv("sample,c1,c2\n1,0,3\n1,2,0\n3,1,1\n").has_row_names);
+    // A header that names IDs ('gene_id', 'cell', pandas' 'index') says so even when one repeats.
+    CHECK(test::read_csv("gene_id,c1,c2\n7157,0,3\n7157,2,0\n2597,1,1\n").has_row_names);
+    const CountMatrix pandas = test::read_csv("cell,TP53,GAPDH,ACTB\n0,1,0,3\n1,0,2,2\n2,4,0,1\n");
+    CHECK((pandas.cells_in_rows && pandas.has_row_names && pandas.n_genes() == 3 && pandas.cells[2] == "2"));
     // A header of gene symbols (a transposed file): the first gene's counts stay counts.
     CHECK_FALSE(test::read_csv("TP53,GAPDH,ACTB,MT-CO1\n1,2,3,4\n5,6,7,8\n4,3,2,1\n").has_row_names);
-    // A column of counts that repeat is counts whatever its header.
-    CHECK_FALSE(test::read_csv("gene_id,c1,c2\n1,0,3\n1,2,0\n3,1,1\n").has_row_names);
+    // A column of missing-value markers alone is no label column either; a label column may miss labels.
+    CHECK_THROWS_WITH_AS(test::read_csv("Cell1,Cell2,Cell3\n1,NA,2\n2,.,4\n5,-,7\n"),
+                         "x.csv: line 2, column 2: expected a non-negative number, found 'NA'", InputError);
+    const CountMatrix grouped = test::read_csv("Cell1,Cell2,group\n1,2,A\n0,3,NA\n4,1,B\n");
+    CHECK((grouped.n_cells() == 2 && grouped.warnings[0] == "skipped non-numeric column 'group'"));
+    // Missing-value markers are no names: a column mostly 'NA' is counts with an error.
+    CHECK_THROWS_WITH_AS(test::read_csv("Cell1,Cell2,Cell3\nNA,1,2\nNA,3,4\n5,6,7\n"),
+                         "x.csv: line 2, column 1: expected a non-negative number, found 'NA'", InputError);
     // --row-names yes makes a column of numbers names.
     CHECK(read_with("c1,c2,c3\n1,0,3\n1,2,0\n3,1,1\n", Presence::detect, Presence::yes).genes ==
           std::vector<std::string>{"1", "1", "3"});

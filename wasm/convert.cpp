@@ -79,7 +79,8 @@ ReadOptions read_options_from_js(const val& layout, const std::string& source) {
     } else if (!is_missing(layout) && layout.typeOf().as<std::string>() == "boolean") {
         l.orientation = layout.as<bool>() ? "cells" : "auto";  // cells in rows or not, as before layouts
     } else {
-        l.orientation = text(layout, "auto");  // an orientation alone
+        l.orientation = text(layout, "auto");  // an orientation alone ("true"/"false" as the booleans)
+        if (l.orientation == "true" || l.orientation == "false") l.orientation = l.orientation == "true" ? "cells" : "auto";
     }
     ReadOptions r = read_options(l, source);
     r.max_entries = kMaxEntries;

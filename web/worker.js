@@ -86,23 +86,41 @@ async function inflateMember(bytes) {
   }
 }
 
+// The member from start to the end of the file; zero bytes after it are padding, which gzip and
+// zlib accept (the native reader and the Node entry too), so it may end up to 8 bytes (its CRC and
+// size, which may end in zeros) after the last non-zero byte.
+async function lastMember(bytes, start) {
+  const whole = await inflateMember(bytes.subarray(start));
+  if (whole) return whole;
+  let z = bytes.length;
+  while (z > start && bytes[z - 1] === 0) z--;
+  for (let end = z; end < bytes.length && end <= z + 8; end++) {
+    const out = await inflateMember(bytes.subarray(start, end));
+    if (out) return out;
+  }
+  return null;
+}
+
 // .csv.gz / .tsv.gz, recognised by the gzip magic bytes, read whole when it has several members
 // (cat a.gz b.gz, bgzip's blocks), as natively. DecompressionStream fails at the end of the first
-// member, so the members are found by trying: the whole rest first (one member, the usual case),
-// else each next gzip header (1f 8b 08) in turn as this member's end; a cut inside a member does
-// not inflate, the true end does. Bytes that are no member are an error, never dropped.
+// member, so members are found by trying: the whole file first (one member, the usual case), then
+// each next gzip header (1f 8b 08) in turn as this member's end; a cut inside a member does not
+// inflate, the true end does. Each member is inflated about once (never the whole rest of the
+// file per member: bgzip's thousands of blocks would make that quadratic). Bytes that are no
+// member are an error, never dropped.
 async function gunzipIfNeeded(file) {
   const bytes = new Uint8Array(file.bytes);
   if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
   const parts = [];
   for (let start = 0; start < bytes.length;) {
+    let out = start === 0 ? await inflateMember(bytes) : null;
     let end = bytes.length;
-    let out = await inflateMember(bytes.subarray(start));
     for (let c = start + 18; !out && c + 2 < bytes.length; c++) {  // 18 bytes: the smallest member
       if (bytes[c] !== 0x1f || bytes[c + 1] !== 0x8b || bytes[c + 2] !== 0x08) continue;
       out = await inflateMember(bytes.subarray(start, c));
-      end = c;
+      if (out) end = c;
     }
+    if (!out) out = await lastMember(bytes, start);
     if (!out) {
       // Which one cannot be told without parsing deflate: a truncated member and trailing bytes
       // both end the browser's stream with the same error.

@@ -107,6 +107,13 @@ test('a gzip of several members (cat a.gz b.gz) is read whole; bytes after the g
   await page.click('#train');
   await page.waitForSelector('#metrics p', { timeout: 60000 });
   assert.match(await page.$eval('#metrics', (e) => e.textContent), /1000 genes × 400 cells/);
+  // Zero bytes after the data are padding, as natively and in Node.
+  const padded = Buffer.concat([zlib.gzipSync(text), Buffer.alloc(16)]);
+  await page.setInputFiles('#data-file', { name: 'padded.csv.gz', mimeType: 'application/gzip', buffer: padded });
+  await page.$eval('#metrics', (e) => { e.textContent = ''; });  // the first run's table is not this one's
+  await page.click('#train');
+  await page.waitForSelector('#metrics p', { timeout: 60000 });
+  assert.equal(await page.$eval('#error', (e) => e.hidden), true);
   // Trailing bytes that are no gzip member: refused, not dropped.
   const junk = Buffer.concat([zlib.gzipSync(text), Buffer.from('trailing junk')]);
   await page.setInputFiles('#data-file', { name: 'junk.csv.gz', mimeType: 'application/gzip', buffer: junk });
