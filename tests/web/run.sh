@@ -9,4 +9,4 @@ for dep in playwright-core axe-core uplot; do
 done
 # The Node entry under the same output rules as the native CLI (tests/outputs_test.sh).
 bash ../outputs_test.sh node --no-experimental-fetch ../../wasm/zimpute-node.mjs
-node --test --test-concurrency=1 wasm.test.mjs worker.test.mjs e2e.test.mjs pictures.test.mjs
+node --test --test-concurrency=1 wasm.test.mjs worker.test.mjs e2e.test.mjs inputs.test.mjs pictures.test.mjs
