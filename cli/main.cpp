@@ -139,7 +139,8 @@ void run_session(const Command& c) {
     const std::string data = c.get("data");
     double parse_seconds = 0;
     for (const auto& w : load_input(s, data, read_options(c, data), parse_seconds).warnings) say(warning_line(data, w));
-    if (c.has("truth")) s.load_truth(read_file(c.get("truth")), read_options(c, c.get("truth")));
+    if (c.has("truth"))
+        for (const auto& w : s.load_truth(read_file(c.get("truth")), read_options(c, c.get("truth")))) say(warning_line(c.get("truth"), w));
     if (c.has("model"))
         s.load_model(read_file(c.get("model")), c.get("model"));
     else
@@ -149,11 +150,18 @@ void run_session(const Command& c) {
     std::cout << "RESULT_JSON " << summary_json(s, parse_seconds) << std::endl;
 }
 
+// A CSV/TSV input, its warnings said on stderr.
+CountMatrix read_said(const Command& c, const std::string& path) {
+    CountMatrix m = read_counts_file(path, read_options(c, path));
+    for (const auto& w : m.warnings) say(warning_line(path, w));
+    return m;
+}
+
 void evaluate(const Command& c) {
     const std::string data = c.get("data"), truth = c.get("truth"), imputed = c.get("imputed");
-    const CountMatrix d = read_counts_file(data, read_options(c, data));
-    const CountMatrix t = read_counts_file(truth, read_options(c, truth));
-    const CountMatrix i = read_counts_file(imputed, read_options(c, imputed));
+    const CountMatrix d = read_said(c, data);
+    const CountMatrix t = read_said(c, truth);
+    const CountMatrix i = read_said(c, imputed);
     const std::string json = metrics_json(compute_metrics(d.counts, align_truth(d, i), align_truth(d, t)));
     if (c.has("metrics")) write_file_atomic(c.get("metrics"), json + "\n");
     std::cout << "RESULT_JSON " << json << std::endl;
@@ -161,7 +169,7 @@ void evaluate(const Command& c) {
 
 void split(const Command& c) {
     const std::string data = c.get("data");
-    const CountMatrix d = read_counts_file(data, read_options(c, data));
+    const CountMatrix d = read_said(c, data);
     const auto [test, val] = split_cells(d.n_cells(), split_fraction(c), split_seed(c));
     const std::vector<std::string> names = split_outputs(c);
     std::vector<std::pair<std::string, std::string>> files = {
@@ -169,7 +177,7 @@ void split(const Command& c) {
         {names[1], write_counts(subset_cells(d, val), subset_cells(d, val).counts)}};
     if (c.has("truth")) {
         CountMatrix t = d;
-        t.counts = align_truth(d, read_counts_file(c.get("truth"), read_options(c, c.get("truth"))));
+        t.counts = align_truth(d, read_said(c, c.get("truth")));
         files.emplace_back(names[2], write_counts(subset_cells(t, test), subset_cells(t, test).counts));
         files.emplace_back(names[3], write_counts(subset_cells(t, val), subset_cells(t, val).counts));
     }
@@ -179,8 +187,8 @@ void split(const Command& c) {
 
 void experiment(const Command& c) {
     const std::string data = c.get("data"), truth = c.get("truth");
-    const CountMatrix d = read_counts_file(data, read_options(c, data));
-    const Eigen::MatrixXf t = align_truth(d, read_counts_file(truth, read_options(c, truth)));
+    const CountMatrix d = read_said(c, data);
+    const Eigen::MatrixXf t = align_truth(d, read_said(c, truth));
     const Settings base = command_settings(c);
     Experiment e(d, t, course_variants(base), split_fraction(c), base.seed);
     std::cerr << "zimpute: " << e.test_cells() << " test cells for training, " << e.validation_cells()

@@ -160,7 +160,8 @@ struct ColumnScan {
             if (parse_number(f, v) == Parsed::not_a_number) {
                 // Text, or a missing value (NA, or empty): a label column may miss some labels, but a
                 // column of NA alone is no label column (labels() needs one text).
-                (!f.empty() && !missing_marker(f) ? text : missing)[c]++;
+                // A decimal comma is a value too: refused with its hint, never a label.
+                (!f.empty() && !missing_marker(f) && !looks_like_decimal_comma(f) ? text : missing)[c]++;
                 if (numeric[c] == 0 && text[c] + missing[c] == rows_read) column_text[c].emplace_back(f);  // may be a label column
                 if (bad_line[c] == 0) {
                     bad_line[c] = line_no;
@@ -330,22 +331,29 @@ CountMatrix read_counts(std::string_view text, const ReadOptions& options) {
     std::vector<std::string> row_names;
     ColumnScan scan(shape.n_cols);
     long plain_rows = 0;  // rows read by parse_plain_row: all their fields are numbers
-    while (rows.next(line, line_no)) {
-        std::string_view name;
-        if (parse_plain_row(line, delim, shape.index_col, shape.n_cols, values, name)) {
-            if (shape.index_col) row_names.emplace_back(name);
-            ++plain_rows;
+    std::vector<std::size_t> keep;
+    try {
+        while (rows.next(line, line_no)) {
+            std::string_view name;
+            if (parse_plain_row(line, delim, shape.index_col, shape.n_cols, values, name)) {
+                if (shape.index_col) row_names.emplace_back(name);
+                ++plain_rows;
+                store.row_done();
+                continue;
+            }
+            split_fields(line, delim, fields, storage, src, line_no);
+            if (fields.size() != shape.n_fields) throw InputError(fields_error(src, line_no, shape.n_fields, fields.size(), delim, shape.header));
+            if (shape.index_col) row_names.emplace_back(fields[0]);
+            scan.read(fields, shape.first_value, values, src, line_no);
             store.row_done();
-            continue;
         }
-        split_fields(line, delim, fields, storage, src, line_no);
-        if (fields.size() != shape.n_fields) throw InputError(fields_error(src, line_no, shape.n_fields, fields.size(), delim, shape.header));
-        if (shape.index_col) row_names.emplace_back(fields[0]);
-        scan.read(fields, shape.first_value, values, src, line_no);
-        store.row_done();
+        keep = scan.kept(col_names, store.rows(), plain_rows, shape.first_value, src, m.warnings);
+    } catch (const InputError& e) {
+        // Line 1 was judged data, and its value is refused: say how to read it as a header instead.
+        if (shape.header || options.header != Presence::detect || std::string(e.what()).find(src + ": line 1,") != 0) throw;
+        throw InputError(std::string(e.what()) + " (line 1 was read as data, not a header; if it names the columns, say --header yes)");
     }
     const Eigen::Index n_rows = store.rows();
-    const std::vector<std::size_t> keep = scan.kept(col_names, n_rows, plain_rows, shape.first_value, src, m.warnings);
 
     std::vector<std::string> kept_names;
     for (std::size_t c : keep) kept_names.push_back(col_names[c]);

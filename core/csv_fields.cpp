@@ -1,5 +1,6 @@
 #include "csv_fields.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -141,9 +142,10 @@ bool looks_like_decimal_comma(std::string_view s) {
 char detect_delimiter(std::string_view header) {
     const char candidates[] = {',', '\t', ';'};
     char best = ',';
-    long best_count = 0;
-    for (char c : candidates) {
-        long count = 0;
+    long best_count = 0, counts[3] = {0, 0, 0};
+    for (int k = 0; k < 3; ++k) {
+        const char c = candidates[k];
+        long& count = counts[k];
         bool quoted = false;
         for (char ch : header) {
             if (ch == '"') quoted = !quoted;
@@ -153,6 +155,20 @@ char detect_delimiter(std::string_view header) {
             best = c;
             best_count = count;
         }
+    }
+    // European spreadsheets: ';' between values with decimal commas ("2,37;1,93;0,78") may hold
+    // more commas than semicolons. Semicolons win when no ';'-field holds more than one comma.
+    if (best == ',' && counts[2] > 0) {
+        bool decimal_commas = true;
+        std::size_t from = 0;
+        for (;;) {
+            const std::size_t to = header.find(';', from);
+            const std::string_view f = header.substr(from, to == std::string_view::npos ? std::string_view::npos : to - from);
+            decimal_commas = decimal_commas && std::count(f.begin(), f.end(), ',') <= 1;
+            if (to == std::string_view::npos) break;
+            from = to + 1;
+        }
+        if (decimal_commas) best = ';';
     }
     return best;
 }

@@ -63,8 +63,16 @@ std::vector<Eigen::Index> match(const std::vector<std::string>& names, bool name
 }  // namespace
 
 Eigen::MatrixXf align_truth(const CountMatrix& observed, const CountMatrix& truth) {
-    const auto gi = match(observed.genes, observed.genes_named(), truth.genes, truth.genes_named(), "gene");
-    const auto ci = match(observed.cells, observed.cells_named(), truth.cells, truth.cells_named(), "cell");
+    std::vector<Eigen::Index> gi, ci;
+    try {
+        gi = match(observed.genes, observed.genes_named(), truth.genes, truth.genes_named(), "gene");
+        ci = match(observed.cells, observed.cells_named(), truth.cells, truth.cells_named(), "cell");
+    } catch (const InputError& e) {
+        // How the truth was read (its header, its name column) is often why it does not match.
+        std::string why = e.what();
+        for (const auto& w : truth.warnings) why += "; reading the truth file: " + w;
+        throw InputError(why);
+    }
     Eigen::MatrixXf out(observed.n_genes(), observed.n_cells());
     for (Eigen::Index j = 0; j < out.cols(); ++j)
         for (Eigen::Index i = 0; i < out.rows(); ++i) out(i, j) = truth.counts(gi[i], ci[j]);

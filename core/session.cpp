@@ -67,7 +67,7 @@ const CountMatrix& Session::set_data(CountMatrix m) {
     return *data_;
 }
 
-void Session::load_truth(std::string_view text, const ReadOptions& options) {
+std::vector<std::string> Session::load_truth(std::string_view text, const ReadOptions& options) {
     if (!data_) throw std::logic_error("load the data before the truth");
     ReadOptions o = options;
     o.cells_in_rows = data_->cells_in_rows;  // the truth follows the data's orientation
@@ -75,6 +75,7 @@ void Session::load_truth(std::string_view text, const ReadOptions& options) {
     std::string inflated;
     const CountMatrix t = read_counts(gunzipped(text, o.source, inflated), o);
     truth_ = align_truth(*data_, t);
+    return t.warnings;
 }
 
 void Session::set_truth(Eigen::MatrixXf aligned) {

@@ -33,7 +33,8 @@ public:
     /// Uses an already parsed matrix as the data (same effect as load_data).
     const CountMatrix& set_data(CountMatrix m);
     /// Parses a truth matrix and matches it to the data's labels (InputError if it cannot).
-    void load_truth(std::string_view text, const ReadOptions& options);
+    /// Returns the truth file's reading warnings (its header, its name column, duplicates).
+    std::vector<std::string> load_truth(std::string_view text, const ReadOptions& options);
     /// A truth already in the data's shape and order.
     void set_truth(Eigen::MatrixXf aligned);
     /// Loads a saved model to impute the data without training (InputError if genes differ).

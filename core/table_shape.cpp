@@ -108,6 +108,7 @@ bool first_name_stands_apart(const std::vector<std::string>& line1) {
 // What line 1's value fields say: a header, data, or (throws) cannot be told.
 struct HeaderEvidence {
     bool corner_names_ids = false;  // an index column headed 'gene', 'cell', ... (so line 1 names)
+    bool empty_corner = false;      // an index column under an empty corner, as R and pandas write it
     bool row_name = false;          // line 1's first field is like the row names below it
     bool no_corner = false;         // line 1 is one field shorter than the rows (R's header)
 };
@@ -116,7 +117,7 @@ bool decide_header(const std::vector<std::string>& line1, std::size_t first, con
                    const std::string& src, std::vector<std::string>& warnings) {
     std::unordered_set<double> seen;
     std::size_t texts = 0, refused = 0;
-    bool repeated = false, sequence = true;
+    bool repeated = false, sequence = true, whole = true;
     double start = 0;
     for (std::size_t c = first; c < line1.size(); ++c) {
         double v = 0;
@@ -125,6 +126,7 @@ bool decide_header(const std::vector<std::string>& line1, std::size_t first, con
         refused += k == Kind::refused;
         if (k != Kind::number) continue;
         repeated = repeated || !seen.insert(v).second;
+        whole = whole && v == std::floor(v);
         if (c == first) start = v;
         sequence = sequence && (start == 0 || start == 1) && v == start + static_cast<double>(c - first);
     }
@@ -142,8 +144,15 @@ bool decide_header(const std::vector<std::string>& line1, std::size_t first, con
     if (texts > 0) return data("numbers beside text");
     if (refused > 0) return e.no_corner ? data("it holds no names") : false;  // the reader names the value at line 1
     if (e.corner_names_ids) return true;  // 'gene' over numbered cells
+    if (e.empty_corner) {
+        if (!(sequence && n >= 3))
+            warnings.push_back("line 1 is read as a header of numeric names (an empty corner above the row names, as R and "
+                               "pandas write one); if it is the first row of data, say --header no");
+        return true;
+    }
     if (e.row_name) return data("a row name like those below it and numbers");
-    if (sequence && n >= 2) {
+    if (!whole) return data("numbers with decimals, which no header has");
+    if (sequence && n >= 3) {
         if (!e.no_corner)
             warnings.push_back("line 1 (" + line1[first] + ", " + line1[first + 1] + (n > 2 ? ", ..." : "") +
                                ") is read as a header of numbered columns; if it is the first row of data, say --header no");
@@ -236,6 +245,7 @@ TableShape decide_shape(const std::vector<std::string>& line1, std::size_t line2
         s.header = header == Presence::yes;
     } else {
         e.corner_names_ids = s.index_col && s.header_has_corner && names_an_id_column(line1[0]);
+        e.empty_corner = s.index_col && s.header_has_corner && line1[0].empty();
         e.row_name = s.index_col && s.header_has_corner && !e.corner_names_ids && 2 * rest.first_like_line1 > rest.rows;
         s.header = decide_header(line1, s.header_has_corner ? s.first_value : 0, e, src, s.warnings);
     }

@@ -58,6 +58,13 @@ TEST_CASE("truth alignment: reorders by name, rejects mismatches with a message"
     const CountMatrix course_truth = read_counts("Cell1,Cell2\n1,2\n3,4\n", o);
     CHECK_THROWS_WITH_AS(align_truth(course, course_truth), "the truth file has 2 genes, the data has 3", InputError);
     CHECK_THROWS_AS(compute_metrics(M::Zero(2, 2), M::Zero(2, 2), M::Zero(2, 3)), InputError);
+    // How the truth was read, when that is why it does not match, comes with the message.
+    const CountMatrix ids = read_counts("sample,c1,c2\n7,0,1\n9,3,0\n", o);
+    CHECK_THROWS_WITH_AS(align_truth(data, ids),
+                         "the truth file has no gene named 'g1' (gene 1 of the data); reading the truth file: column 1 "
+                         "('sample') is read as row names, as IDs: its 2 values below line 1 are whole numbers, none twice; "
+                         "if they are counts, say --row-names no",
+                         InputError);
 }
 
 TEST_CASE("truth alignment: a repeated name matches by occurrence, and too few copies are refused") {

@@ -83,8 +83,28 @@ TEST_CASE("shape: a line 1 of numbers is a header only when it is 0,1,2.. or 1,2
 
 TEST_CASE("shape: a line 1 with a value the reader refuses, or numbers beside text, is data; numbered columns are said") {
     CHECK_THROWS_WITH_AS(test::read_csv("5,2,NA,1\n3,4,0,2\n1,1,2,3\n0,3,3,1\n"),
-                         "x.csv: line 1, column 3: expected a non-negative number, found 'NA'", InputError);
-    CHECK_THROWS_WITH_AS(test::read_csv("5,,3,1\n3,4,0,2\n"), "x.csv: line 1, column 2: expected a non-negative number, found ''",
+                         "x.csv: line 1, column 3: expected a non-negative number, found 'NA' (line 1 was read as data, not "
+                         "a header; if it names the columns, say --header yes)",
+                         InputError);
+    CHECK_THROWS_WITH_AS(test::read_csv("5,,3,1\n3,4,0,2\n"), doctest::Contains("x.csv: line 1, column 2: expected a non-negative number, found ''"),
+                         InputError);
+    // Decimals in line 1: data, whatever else (a truth file of expected values without a header).
+    const CountMatrix decimals = test::read_csv("0.5,2.25,1.75\n3,4,0\n1,1,2\n");
+    CHECK((!decimals.has_header && decimals.n_genes() == 3 && decimals.warnings[0].find("decimals") != std::string::npos));
+    // An empty corner (R, pandas) above row names says line 1 is a header, numeric names or not.
+    const CountMatrix corner = test::read_csv(",0,1,3,7\nA,1,0,2,1\nB,0,3,1,0\n");
+    CHECK((corner.has_header && corner.cells[3] == "7" && corner.warnings[0].find("--header no") != std::string::npos));
+    // Two numbered columns are too few to call a header.
+    CHECK_THROWS_WITH_AS(test::read_csv("0,1\n3,4\n0,1\n5,0\n"), doctest::Contains("line 1 holds only distinct numbers"), InputError);
+    // Semicolons between decimal commas are the delimiter even when commas are more.
+    // (so the value named is '2,37', a decimal comma, not a '2' and a '37;1' of a comma split).
+    CHECK_THROWS_WITH_AS(test::read_csv("2,37;1,93;0,78;4,35\n1,5;0;3;2\n0;2;1;2\n"),
+                         doctest::Contains("line 1, column 1: expected a non-negative number, found '2,37' (a decimal comma?"),
+                         InputError);
+    CHECK(test::read_csv("gene;c1;c2\nA;1;2\nB;0;3\n").delimiter == ';');
+    // A column of decimal commas is refused with its hint, not skipped as a label column.
+    CHECK_THROWS_WITH_AS(test::read_csv("Cell1;Cell2;Cell3\n1;2;0,5\n3;0;1,5\n2;2;2,25\n"),
+                         "x.csv: line 2, column 3: expected a non-negative number, found '0,5' (a decimal comma? use a decimal point)",
                          InputError);
     CHECK_THROWS_WITH_AS(test::read_csv("1,5;0;3\n0;2;1\n4;0;1\n"), doctest::Contains("line 1, column 1: expected a non-negative number, found '1,5' (a decimal comma?"),
                          InputError);

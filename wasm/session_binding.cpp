@@ -52,9 +52,10 @@ public:
         });
     }
 
-    void loadTruth(val bytes, std::string name) { loadTruthOriented(bytes, name, val::undefined()); }
-    void loadTruthOriented(val bytes, std::string name, val layout) {
-        guarded([&] { session_.load_truth(js_to_bytes(bytes), read_options_from_js(layout, name)); });
+    // The truth file's reading warnings, as an array of strings.
+    val loadTruth(val bytes, std::string name) { return loadTruthOriented(bytes, name, val::undefined()); }
+    val loadTruthOriented(val bytes, std::string name, val layout) {
+        return guarded([&] { return strings_to_js(session_.load_truth(js_to_bytes(bytes), read_options_from_js(layout, name))); });
     }
 
     void loadModel(val bytes, std::string name) { guarded([&] { session_.load_model(js_to_bytes(bytes), name); }); }

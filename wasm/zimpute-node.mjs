@@ -163,7 +163,7 @@ async function runSession(Z, cmd) {
     const info = session.loadData(bytes, path.basename(data), cmd.layout);
     const parseSeconds = (performance.now() - t0) / 1000;
     for (const w of info.warnings) say(Z.warningLine(data, w));
-    if (truth) session.loadTruth(readInput(truth), path.basename(truth), cmd.layout);
+    if (truth) for (const w of session.loadTruth(readInput(truth), path.basename(truth), cmd.layout)) say(Z.warningLine(truth, w));
     if (model) session.loadModel(fs.readFileSync(model), path.basename(model));
     else await train(session, cmd.quiet, Z);
     session.impute();

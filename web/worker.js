@@ -147,7 +147,10 @@ async function run(id, msg) {
     ? s.loadMtx(await gunzipIfNeeded(d.trio.mtx), await gunzipIfNeeded(d.trio.features), await gunzipIfNeeded(d.trio.barcodes),
       d.trio.mtx.name, d.trio.features.name, d.trio.barcodes.name)
     : s.loadData(await gunzipIfNeeded(d), d.name, msg.layout ?? 'auto');
-  if (msg.truth) s.loadTruth(await gunzipIfNeeded(msg.truth), msg.truth.name, msg.layout ?? 'auto');
+  if (msg.truth) {
+    const warnings = s.loadTruth(await gunzipIfNeeded(msg.truth), msg.truth.name, msg.layout ?? 'auto');
+    info.warnings = [...info.warnings, ...warnings.map((w) => `${msg.truth.name}: ${w}`)];
+  }
   event(id, 'loaded', { info, settings: s.settings() });
   let cancelled = false;
   if (msg.model) {
