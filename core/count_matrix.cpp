@@ -3,6 +3,7 @@
 #include "compressed.hpp"
 #include "csv_fields.hpp"
 #include "orientation.hpp"
+#include "row_store.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -81,69 +82,6 @@ std::vector<Eigen::Index> match_by_name(const std::vector<std::string>& wanted, 
 }
 
 namespace {
-
-// The parsed numbers go into the final matrix a block of rows at a time, so a file is never held
-// twice as floats: a row-major copy and the matrix were the reader's peak (2 x 76 MB for 10k x 2k)
-// and, in wasm, left a hole that later allocations fragmented. The file's rows become matrix rows
-// (genes in rows, the default) or columns (cells in rows, declared); the rare rest (skipped
-// columns, a file detected as transposed) is rearranged after reading.
-class RowStore {
-public:
-    RowStore(Eigen::Index rows, std::size_t n_cols, bool rows_as_columns)
-        : n_cols_(n_cols), rows_as_columns_(rows_as_columns) {
-        const auto c = static_cast<Eigen::Index>(n_cols);
-        if (rows_as_columns) matrix_.resize(c, rows);
-        else matrix_.resize(rows, c);
-        block_.reserve(kBlock * n_cols);
-    }
-    /// Where a row's values are appended; call row_done() after each row.
-    std::vector<float>& block() { return block_; }
-    void row_done() {
-        ++rows_;
-        if (block_.size() == kBlock * n_cols_) flush();
-    }
-    /// Rows read so far.
-    Eigen::Index rows() const { return rows_; }
-    /// The matrix of the rows read: rows x n_cols, or n_cols x rows with rows_as_columns.
-    Eigen::MatrixXf take() {
-        flush();
-        if (stored_ != allocated()) resize_rows(stored_);  // only if the row count was off
-        return std::move(matrix_);
-    }
-
-private:
-    static constexpr std::size_t kBlock = 16;  // rows; a block's transpose stays in cache
-
-    Eigen::Index allocated() const { return rows_as_columns_ ? matrix_.cols() : matrix_.rows(); }
-    void resize_rows(Eigen::Index rows) {
-        if (rows_as_columns_) matrix_.conservativeResize(Eigen::NoChange, rows);
-        else matrix_.conservativeResize(rows, Eigen::NoChange);
-    }
-    void flush() {
-        const auto nb = static_cast<Eigen::Index>(block_.size() / (n_cols_ ? n_cols_ : 1));
-        if (nb == 0) return;
-        if (stored_ + nb > allocated()) resize_rows(stored_ + nb);
-        const auto c = static_cast<Eigen::Index>(n_cols_);
-        const float* b = block_.data();
-        if (rows_as_columns_) {
-            std::copy(b, b + nb * c, matrix_.col(stored_).data());  // consecutive columns
-        } else {
-            for (Eigen::Index j = 0; j < c; ++j) {
-                float* col = matrix_.col(j).data() + stored_;
-                for (Eigen::Index i = 0; i < nb; ++i) col[i] = b[i * c + j];
-            }
-        }
-        stored_ += nb;
-        block_.clear();
-    }
-
-    std::size_t n_cols_;
-    bool rows_as_columns_;
-    Eigen::MatrixXf matrix_;
-    std::vector<float> block_;
-    Eigen::Index rows_ = 0;    // rows done
-    Eigen::Index stored_ = 0;  // of them, rows flushed into matrix_
-};
 
 // What the values of each column were: a column of text only (no number, no empty field) is
 // metadata, e.g. 'group'; any other non-numeric entry is an error at that entry.
@@ -285,6 +223,52 @@ std::vector<std::string> column_names(const std::vector<std::string>& line1, con
     return names;
 }
 
+// What read_rows found besides the values: the value columns kept (text-only ones are skipped
+// with a warning) and the first text-only column, a label per row (e.g. 'group').
+struct RowsRead {
+    std::vector<std::size_t> keep;
+    std::pair<std::string, std::vector<std::string>> labels;
+};
+
+// Every row into `store` (row names into `row_names`). A value refused at a line 1 judged data
+// says that --header yes would read it as names.
+RowsRead read_rows(LineReader rows, const TableShape& shape, const ReadOptions& options, char delim,
+                                   const std::vector<std::string>& col_names, RowStore& store,
+                                   std::vector<std::string>& row_names, std::vector<std::string>& warnings) {
+    const std::string& src = options.source;
+    std::string_view line;
+    long line_no = 0;
+    std::vector<std::string_view> fields;
+    std::vector<std::string> storage;
+    std::vector<float>& values = store.block();  // the current block of rows, row-major
+    ColumnScan scan(shape.n_cols);
+    long plain_rows = 0;  // rows read by parse_plain_row: all their fields are numbers
+    try {
+        while (rows.next(line, line_no)) {
+            std::string_view name;
+            if (parse_plain_row(line, delim, shape.index_col, shape.n_cols, values, name)) {
+                if (shape.index_col) row_names.emplace_back(name);
+                ++plain_rows;
+                store.row_done();
+                continue;
+            }
+            split_fields(line, delim, fields, storage, src, line_no);
+            if (fields.size() != shape.n_fields) throw InputError(fields_error(src, line_no, shape.n_fields, fields.size(), delim, shape.header));
+            if (shape.index_col) row_names.emplace_back(fields[0]);
+            scan.read(fields, shape.first_value, values, src, line_no);
+            store.row_done();
+        }
+        RowsRead r;
+        r.keep = scan.kept(col_names, store.rows(), plain_rows, shape.first_value, src, warnings);
+        r.labels = scan.first_text_column(col_names, store.rows(), plain_rows);
+        return r;
+    } catch (const InputError& e) {
+        // Line 1 was judged data, and its value is refused: say how to read it as a header instead.
+        if (shape.header || options.header != Presence::detect || std::string(e.what()).find(src + ": line 1,") != 0) throw;
+        throw InputError(std::string(e.what()) + " (line 1 was read as data, not a header; if it names the columns, say --header yes)");
+    }
+}
+
 }  // namespace
 
 CountMatrix read_counts(std::string_view text, const ReadOptions& options) {
@@ -327,39 +311,16 @@ CountMatrix read_counts(std::string_view text, const ReadOptions& options) {
     const Eigen::Index n_lines = rest.rows + (shape.header ? 0 : 1);
     check_size(n_lines, shape.n_cols, options);
     RowStore store(n_lines, shape.n_cols, options.cells_in_rows);
-    std::vector<float>& values = store.block();  // the current block of rows, row-major
     std::vector<std::string> row_names;
-    ColumnScan scan(shape.n_cols);
-    long plain_rows = 0;  // rows read by parse_plain_row: all their fields are numbers
-    std::vector<std::size_t> keep;
-    try {
-        while (rows.next(line, line_no)) {
-            std::string_view name;
-            if (parse_plain_row(line, delim, shape.index_col, shape.n_cols, values, name)) {
-                if (shape.index_col) row_names.emplace_back(name);
-                ++plain_rows;
-                store.row_done();
-                continue;
-            }
-            split_fields(line, delim, fields, storage, src, line_no);
-            if (fields.size() != shape.n_fields) throw InputError(fields_error(src, line_no, shape.n_fields, fields.size(), delim, shape.header));
-            if (shape.index_col) row_names.emplace_back(fields[0]);
-            scan.read(fields, shape.first_value, values, src, line_no);
-            store.row_done();
-        }
-        keep = scan.kept(col_names, store.rows(), plain_rows, shape.first_value, src, m.warnings);
-    } catch (const InputError& e) {
-        // Line 1 was judged data, and its value is refused: say how to read it as a header instead.
-        if (shape.header || options.header != Presence::detect || std::string(e.what()).find(src + ": line 1,") != 0) throw;
-        throw InputError(std::string(e.what()) + " (line 1 was read as data, not a header; if it names the columns, say --header yes)");
-    }
+    RowsRead read = read_rows(rows, shape, options, delim, col_names, store, row_names, m.warnings);
+    const std::vector<std::size_t>& keep = read.keep;
     const Eigen::Index n_rows = store.rows();
 
     std::vector<std::string> kept_names;
     for (std::size_t c : keep) kept_names.push_back(col_names[c]);
     if (shape.header) detect_transposed(m, options, kept_names, row_names, shape.index_col);
     // Cells in rows: a text column is a label per cell (e.g. 'group'); the page colours its cell map by it.
-    if (m.cells_in_rows) std::tie(m.labels_name, m.labels) = scan.first_text_column(col_names, n_rows, plain_rows);
+    if (m.cells_in_rows) std::tie(m.labels_name, m.labels) = std::move(read.labels);
     if (!shape.index_col)
         for (Eigen::Index r = 0; r < n_rows; ++r) row_names.push_back((m.cells_in_rows ? "Cell" : "Gene") + std::to_string(r + 1));
 
