@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cstdio>
+#include <memory>
 
 #include "checksum.hpp"
 #include "model_io.hpp"
@@ -21,14 +22,22 @@ std::string small_csv(bool named) {
     return write_counts(s.observed, s.observed.counts);
 }
 
+// A session trained for `epochs` on small_csv(true) and imputed (held by pointer: its trainer
+// refers into it).
+std::unique_ptr<Session> trained(int epochs) {
+    auto s = std::make_unique<Session>();
+    s->settings().train.epochs = epochs;
+    s->load_data(small_csv(true), {});
+    s->start_training().run();
+    s->impute();
+    return s;
+}
+
 }  // namespace
 
 TEST_CASE("save -> load -> identical outputs, also through a session") {
-    Session a;
-    a.settings().train.epochs = 3;
-    a.load_data(small_csv(true), {});
-    a.start_training().run();
-    a.impute();
+    const auto trained_a = trained(3);
+    Session& a = *trained_a;
     const std::string bytes = a.model_bytes();
     CHECK(bytes.rfind("ZIMPUTE-MODEL 2\n", 0) == 0);
 
@@ -83,10 +92,8 @@ TEST_CASE("genes that share a name match by occurrence: apply on the training fi
 }
 
 TEST_CASE("bad model files and mismatched genes give precise errors") {
-    Session a;
-    a.settings().train.epochs = 1;
-    a.load_data(small_csv(true), {});
-    a.start_training().run();
+    const auto trained_a = trained(1);
+    Session& a = *trained_a;
     const std::string bytes = a.model_bytes();
 
     CHECK_THROWS_WITH_AS(load_model("hello", "m.zim"),
@@ -107,11 +114,8 @@ TEST_CASE("bad model files and mismatched genes give precise errors") {
 }
 
 TEST_CASE("the file carries a CRC-32 of header and weights: a changed byte anywhere is refused; version 1 still loads") {
-    Session a;
-    a.settings().train.epochs = 1;
-    a.load_data(small_csv(true), {});
-    a.start_training().run();
-    a.impute();
+    const auto trained_a = trained(1);
+    Session& a = *trained_a;
     const std::string bytes = a.model_bytes();
     const std::size_t line2 = bytes.find('\n') + 1, line3 = bytes.find('\n', line2) + 1;
     REQUIRE(bytes.compare(line2, 6, "crc32 ") == 0);
@@ -149,11 +153,8 @@ TEST_CASE("the file carries a CRC-32 of header and weights: a changed byte anywh
 }
 
 TEST_CASE("a header edited on Windows (CRLF) still loads; a malformed number is named, not a library message") {
-    Session a;
-    a.settings().train.epochs = 1;
-    a.load_data(small_csv(true), {});
-    a.start_training().run();
-    a.impute();
+    const auto trained_a = trained(1);
+    Session& a = *trained_a;
     const std::string bytes = a.model_bytes();
     const std::size_t data = bytes.find("\ndata\n") + 6;
     std::string crlf;

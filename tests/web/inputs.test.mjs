@@ -1,26 +1,15 @@
 // The page's input files in headless Chromium: gzip (one member, several, zero padding, trailing
 // bytes refused, as natively and in Node) and a file whose shape only the user can settle (Header
 // row). Every page opened here requests nothing outside its own origin.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { WEB, launch, openPage as open, foreign } from './page-helpers.mjs';
+import { WEB, browserForFile, foreign } from './page-helpers.mjs';
 
-let server, browser, origin;
-const requests = [];  // every URL any page of these tests requested
-
-before(async () => {
-  ({ server, browser, origin } = await launch());
-});
-
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
-
-const openPage = () => open(browser, origin, requests);
+const env = browserForFile();
+const { openPage, requests } = env;
 
 test('a gzipped CSV (.csv.gz) trains like the plain file', async () => {
   const { page, errors } = await openPage();
@@ -85,5 +74,5 @@ test('a file the page cannot shape by itself names the setting; choosing it ther
 
 test('no page of these tests requested anything outside its own origin', () => {
   assert.ok(requests.length > 0);
-  assert.deepEqual(foreign(requests, origin), []);
+  assert.deepEqual(foreign(requests, env.origin), []);
 });

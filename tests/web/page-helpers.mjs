@@ -1,6 +1,7 @@
 // What the browser tests share: a server and Chromium, a page opened as a person opens it (errors
 // and CSP violations collected, every worker message recorded), the one-final-reply check, the
 // axe-core audit, and whether a chart drew anything.
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -67,6 +68,19 @@ export async function launch() {
       '--no-first-run', '--disable-sync'],
   });
   return { server, browser, origin: `http://127.0.0.1:${server.address().port}` };
+}
+
+// The dev server and Chromium for one test file, started before its tests and closed after them:
+// {origin, requests, openPage()}; requests collects every URL any of its pages asked for.
+export function browserForFile() {
+  const env = { requests: [] };
+  env.openPage = () => openPage(env.browser, env.origin, env.requests);
+  before(async () => { Object.assign(env, await launch()); });
+  after(async () => {
+    await env.browser?.close();
+    env.server?.close();
+  });
+  return env;
 }
 
 // A new page at origin, its settings form built: {page, errors}. requests collects every URL it asks for.

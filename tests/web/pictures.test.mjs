@@ -3,22 +3,14 @@
 // keyboard reach, an axe-core audit and no sideways scroll at 1280 and 390 px, a file's group
 // column colouring the map; the vendored chart library is the pinned one. Screenshots land in
 // tests/web/output/ (pictures-1280.png, pictures-390.png).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { HERE, WEB, OUT, launch, openPage as open, assertOneReplyEach, seriousViolations, inked, downloadPng, foreign } from './page-helpers.mjs';
+import { HERE, WEB, OUT, browserForFile, assertOneReplyEach, seriousViolations, inked, downloadPng, foreign } from './page-helpers.mjs';
 
-let server, browser, origin;
-const requests = [];
-before(async () => {
-  ({ server, browser, origin } = await launch());
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
-const openPage = () => open(browser, origin, requests);
+const env = browserForFile();
+const { openPage, requests } = env;
 
 test('web/vendor/uplot is the pinned uPlot (tests/web/package-lock.json), byte for byte', () => {
   const pkg = path.join(HERE, 'node_modules/uplot');
@@ -107,6 +99,6 @@ test('a cells-in-rows file with a group column colours the map by it', async () 
 
 
 test('the pictures asked for nothing outside the page', () => {
-  assert.ok(requests.includes(`${origin}/vendor/uplot/uPlot.iife.min.js`));
-  assert.deepEqual(foreign(requests, origin), []);
+  assert.ok(requests.includes(`${env.origin}/vendor/uplot/uPlot.iife.min.js`));
+  assert.deepEqual(foreign(requests, env.origin), []);
 });
