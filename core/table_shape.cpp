@@ -133,7 +133,7 @@ bool decide_header(const std::vector<std::string>& line1, std::size_t first, con
     const std::size_t n = line1.size() - first, numbers = n - texts - refused;
     const auto data = [&](const std::string& why) {
         if (e.no_corner)  // the rows have one field more: line 1 can only be a header
-            throw InputError(src + ": line 1 is one field shorter than the rows, as a header without a corner, but " + why +
+            throw InputError(src + ": line 1 is one field shorter than the rows, as a header without a corner, but holds " + why +
                              "; if it names the columns, say --header yes");
         if (!why.empty())
             warnings.push_back("line 1 holds " + why + ", so it is read as the first row of data, not as a header (the "
@@ -142,7 +142,7 @@ bool decide_header(const std::vector<std::string>& line1, std::size_t first, con
     };
     if (texts > 0 && numbers == 0) return true;  // names (an empty one or an 'NA' among them too)
     if (texts > 0) return data("numbers beside text");
-    if (refused > 0) return e.no_corner ? data("it holds no names") : false;  // the reader names the value at line 1
+    if (refused > 0) return e.no_corner ? data("no names") : false;  // the reader names the value at line 1
     if (e.corner_names_ids) return true;  // 'gene' over numbered cells
     if (e.empty_corner) {
         if (!(sequence && n >= 3))
@@ -154,12 +154,12 @@ bool decide_header(const std::vector<std::string>& line1, std::size_t first, con
     if (!whole) return data("numbers with decimals, which no header has");
     if (sequence && n >= 3) {
         if (!e.no_corner)
-            warnings.push_back("line 1 (" + line1[first] + ", " + line1[first + 1] + (n > 2 ? ", ..." : "") +
+            warnings.push_back("line 1 (" + line1[first] + ", " + line1[first + 1] + ", ..." +
                                ") is read as a header of numbered columns; if it is the first row of data, say --header no");
         return true;
     }
     if (repeated) return data("only numbers, some of them twice");
-    if (e.no_corner) return data("it holds only numbers");
+    if (e.no_corner) return data("only numbers");
     throw InputError(src + ": line 1 holds only distinct numbers: it could be a header of numeric names or the first "
                            "row of counts; say --header yes or --header no");
 }
