@@ -285,6 +285,39 @@ double silhouette(const Eigen::MatrixXf& points, const std::vector<int>& assign)
     return total / static_cast<double>(n);
 }
 
+std::vector<Eigen::Index> rows_telling_groups_apart(const Eigen::MatrixXf& x, const std::vector<int>& group, int n) {
+    const int k = group.empty() ? 0 : *std::max_element(group.begin(), group.end()) + 1;
+    std::vector<double> share(static_cast<std::size_t>(x.rows()), 0.0);
+    if (k >= 2) {
+        std::vector<double> sum(static_cast<std::size_t>(k));
+        std::vector<int> size(static_cast<std::size_t>(k), 0);
+        for (int g : group) ++size[static_cast<std::size_t>(g)];
+        for (Eigen::Index r = 0; r < x.rows(); ++r) {
+            std::fill(sum.begin(), sum.end(), 0.0);
+            double total = 0, squares = 0;
+            for (Eigen::Index j = 0; j < x.cols(); ++j) {
+                const double v = x(r, j);
+                sum[static_cast<std::size_t>(group[static_cast<std::size_t>(j)])] += v;
+                total += v;
+                squares += v * v;
+            }
+            const double mean = total / static_cast<double>(x.cols());
+            const double ss_total = squares - total * mean;
+            double ss_between = 0;
+            for (std::size_t g = 0; g < sum.size(); ++g)
+                if (size[g] > 0) ss_between += size[g] * std::pow(sum[g] / size[g] - mean, 2);
+            share[static_cast<std::size_t>(r)] = ss_total > 1e-12 * std::max(1.0, squares) ? ss_between / ss_total : 0.0;
+        }
+    }
+    std::vector<Eigen::Index> rows(static_cast<std::size_t>(x.rows()));
+    std::iota(rows.begin(), rows.end(), Eigen::Index(0));
+    std::stable_sort(rows.begin(), rows.end(), [&](Eigen::Index a, Eigen::Index b) {
+        return share[static_cast<std::size_t>(a)] > share[static_cast<std::size_t>(b)];
+    });
+    rows.resize(std::min<std::size_t>(rows.size(), static_cast<std::size_t>(std::max(0, n))));
+    return rows;
+}
+
 std::vector<int> clusters(const Eigen::MatrixXf& points, int k_max, std::uint64_t seed) {
     // The silhouette costs n^2 distances: scored on at most 1000 evenly strided cells.
     std::vector<Eigen::Index> sample = strided(points.cols(), 1000);
@@ -311,11 +344,15 @@ Pictures make_pictures(const Eigen::MatrixXf& observed, const Eigen::MatrixXf& i
     // Genes chosen on the observed counts and used for both maps, so the two differ only by imputation.
     const std::vector<Eigen::Index> genes = top_by(normalized_variances(observed, p.map_cells), o.map_genes);
     p.map_observed = pca(log_normalized(observed, p.map_cells, genes), 2, o.pca_iterations);
-    const Eigen::MatrixXf scores = pca(log_normalized(imputed, p.map_cells, genes), std::max(2, o.cluster_components), o.pca_iterations);
+    const Eigen::MatrixXf imputed_log = log_normalized(imputed, p.map_cells, genes);
+    const Eigen::MatrixXf scores = pca(imputed_log, std::max(2, o.cluster_components), o.pca_iterations);
     p.map_imputed = scores.topRows(2);
     assign_groups(p, scores, labels, o);
 
-    p.heat_genes.assign(genes.begin(), genes.begin() + std::min<long>(o.heat_genes, static_cast<long>(genes.size())));
+    // The heatmap shows the genes that tell the map's groups apart, not merely the most variable:
+    // on sparse data those are mostly dropout noise and show no groups at all.
+    for (Eigen::Index r : rows_telling_groups_apart(imputed_log, p.group, o.heat_genes))
+        p.heat_genes.push_back(genes[static_cast<std::size_t>(r)]);
     std::vector<std::size_t> picks;  // positions in map_cells, grouped (stable within a group)
     for (Eigen::Index j : strided(static_cast<Eigen::Index>(p.map_cells.size()), o.heat_cells)) picks.push_back(static_cast<std::size_t>(j));
     std::stable_sort(picks.begin(), picks.end(), [&](std::size_t a, std::size_t b) { return p.group[a] < p.group[b]; });

@@ -33,7 +33,7 @@ struct Pictures {
     std::vector<int> group;                     ///< per map cell, an index into group_names
     std::vector<std::string> group_names;
     bool groups_from_labels = false;            ///< false: clusters of the imputed cells (see clusters)
-    std::vector<Eigen::Index> heat_genes;       ///< data rows, most variable first
+    std::vector<Eigen::Index> heat_genes;       ///< data rows, the genes that tell the groups apart best first
     std::vector<Eigen::Index> heat_cells;       ///< data columns, ordered by group
     Eigen::MatrixXf heat_observed, heat_imputed;  ///< heat genes x heat cells, log1p(count)
     std::vector<float> truth_true, truth_imputed;  ///< log1p, on true dropouts (evenly sampled)
@@ -52,6 +52,11 @@ Eigen::MatrixXf log_normalized(const Eigen::MatrixXf& counts, const std::vector<
 
 /// The n rows with the largest variance over the columns (ties: the lower row first).
 std::vector<Eigen::Index> most_variable_rows(const Eigen::MatrixXf& x, int n);
+
+/// The n rows whose values differ most between the groups of the columns, by the share of their
+/// variance that lies between the groups' means (eta squared; ties and rows without variance:
+/// the lower row first). With fewer than two groups, the first n rows.
+std::vector<Eigen::Index> rows_telling_groups_apart(const Eigen::MatrixXf& x, const std::vector<int>& group, int n);
 
 /// The first `components` principal components' scores (components x columns) of x (features x
 /// samples, centred here), by subspace iteration on x x^T, not a full eigen-decomposition (500

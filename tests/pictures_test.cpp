@@ -171,3 +171,26 @@ TEST_CASE("make_pictures: counts by brute force, truth pairs, labels or clusters
     CHECK(l.truth_true.empty());
     CHECK_FALSE(make_pictures(obs, imp, pi, nullptr, ids, o).groups_from_labels);
 }
+
+TEST_CASE("heatmap genes: the rows that tell the groups apart, by the share of variance between groups") {
+    // Worked by hand, groups {0,0,1,1}: [1,2,3,4] has means 1.5 | 3.5 around 2.5: 4 of its 5 squared
+    // deviations lie between the groups (0.8); [1,3,2,4]: 1 of 5 (0.2); [4,1,4,1]: none.
+    Eigen::MatrixXf x(3, 4);
+    x << 1, 3, 2, 4,
+         4, 1, 4, 1,
+         1, 2, 3, 4;
+    CHECK(rows_telling_groups_apart(x, {0, 0, 1, 1}, 3) == std::vector<Eigen::Index>{2, 0, 1});
+    CHECK(rows_telling_groups_apart(x, {0, 0, 1, 1}, 1) == std::vector<Eigen::Index>{2});
+    // One group (or none): the rows in their given order.
+    CHECK(rows_telling_groups_apart(x, {0, 0, 0, 0}, 2) == std::vector<Eigen::Index>{0, 1});
+    // A noisy row of large variance loses to a quiet row whose groups differ.
+    Rng rng(3);
+    Eigen::MatrixXf y(2, 200);
+    std::vector<int> g(200);
+    for (int j = 0; j < 200; ++j) {
+        g[static_cast<std::size_t>(j)] = j % 2;
+        y(0, j) = static_cast<float>(10 * rng.normal());
+        y(1, j) = static_cast<float>((j % 2) + 0.1 * rng.normal());
+    }
+    CHECK(rows_telling_groups_apart(y, g, 1) == std::vector<Eigen::Index>{1});
+}

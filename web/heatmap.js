@@ -1,5 +1,5 @@
 // The results' heatmap, drawn by hand on a canvas (a chart library gains nothing for a grid of
-// coloured cells): the most variable genes (rows) over a sample of cells (columns, grouped as
+// coloured cells): the genes that best tell the groups apart (rows) over a sample of cells (columns, grouped as
 // on the cell map), observed beside imputed, on one colour scale of log1p(count).
 import { color } from './plot-lib.js';
 
@@ -29,7 +29,7 @@ export function drawHeatmap(canvas, p) {
   const panelW = (cssWidth - nameWidth - gap - 8) / 2, cellW = panelW / Math.max(cells, 1);
   g.font = '13px system-ui, sans-serif';
   g.fillStyle = '#1f2328';
-  g.fillText(`${genes} most variable genes × ${cells} cells, log1p(count)`, 4, 15);
+  g.fillText(`${genes} genes that tell the groups apart × ${cells} cells, log1p(count)`, 4, 15);
   g.font = '12px system-ui, sans-serif';
   [['observed', p.heatObserved], ['imputed', p.heatImputed]].forEach(([name, m], k) => {
     const x0 = nameWidth + k * (panelW + gap);

@@ -1,5 +1,5 @@
 // The pictures after every run (section 4): the cell map observed beside imputed, the heatmap of
-// the most variable genes, imputed vs true on true dropouts (with a truth), and the "what
+// the genes that tell the groups apart, imputed vs true on true dropouts (with a truth), and the "what
 // happened" line; each picture downloads as PNG. The worker computes their data (request
 // `pictures`, core/pictures.hpp); this module only draws.
 import { $, showError, saveBytes } from './dom.js';
