@@ -76,10 +76,8 @@ ReadOptions read_options_from_js(const val& layout, const std::string& source) {
         l.orientation = text(layout["orientation"], "auto");
         l.header = text(layout["header"], "auto");
         l.row_names = text(layout["rowNames"], "auto");
-    } else if (!is_missing(layout) && layout.typeOf().as<std::string>() == "boolean") {
-        l.orientation = layout.as<bool>() ? "cells" : "auto";  // cells in rows or not, as before layouts
-    } else {
-        l.orientation = text(layout, "auto");  // an orientation alone ("true"/"false" as the booleans)
+    } else {  // an orientation alone; true or false (as String gives them) is cells in rows or not
+        l.orientation = text(layout, "auto");
         if (l.orientation == "true" || l.orientation == "false") l.orientation = l.orientation == "true" ? "cells" : "auto";
     }
     ReadOptions r = read_options(l, source);
